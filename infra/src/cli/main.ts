@@ -1,8 +1,7 @@
-// The qts command line: one entry point for start, workers, backtests, taps and replays.
+// The qts command line: one entry point; each command lives in its own module and registers itself.
 import { Command } from 'commander';
+import { registerStart } from './start.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
-program.command('start').description('run the whole system in one process on embedded defaults').action(() => {
-  console.log('qts: embedded runtime not wired yet');
-});
+registerStart(program);
 await program.parseAsync(process.argv);
