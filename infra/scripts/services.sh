@@ -153,9 +153,9 @@ pg_up() {
   fi
 
   if port_open "$PG_HOST" "$PG_PORT"; then
-    say "postgres: reusing the server already on $PG_HOST:$PG_PORT"
-    # It may be one we started from another checkout; make sure our role exists (needs the trusted admin role).
-    pg_ensure_role_and_db >/dev/null 2>&1 || true
+    pg_pick_dir
+    if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then say "postgres: already running (data $PG_DIR/data)"
+    else say "postgres: reusing the server already on $PG_HOST:$PG_PORT"; fi
   else
     pg_pick_dir create
     local data="$PG_DIR/data" log="$PG_DIR/server.log"
@@ -177,7 +177,10 @@ pg_up() {
     "$PG_BIN/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT" && break
     sleep 1
   done
-  pg_ensure_role_and_db || die "could not create role/database qts on $PG_HOST:$PG_PORT"
+  # A reused server may have been started some other way, without the trusted admin role: then the qts login
+  # below is what decides.
+  pg_ensure_role_and_db 2>"$VAR/pg-admin.log" \
+    || say "postgres: could not ensure role/database qts as the postgres role ($(head -n1 "$VAR/pg-admin.log"))"
   local version
   version=$(pg_check_login) || { echo "$version" >&2; die "cannot log in as qts on $PG_HOST:$PG_PORT"; }
   say "postgres: ready at $PG_URL_DEFAULT (${version%% on *})"
@@ -332,7 +335,8 @@ kafka_wait_ready() {
 kafka_up() {
   mkdir -p "$KAFKA_DIR"
   if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
-    say "kafka: reusing the broker already on $KAFKA_HOST:$KAFKA_PORT"
+    if kafka_pid_alive; then say "kafka: already running (pid $(cat "$KAFKA_PID"))"
+    else say "kafka: reusing the broker already on $KAFKA_HOST:$KAFKA_PORT"; fi
     kafka_wait_ready
   elif kafka_pid_alive; then
     # Our broker is still starting (an earlier `up` timed out or was interrupted): give it the same time again.
@@ -404,10 +408,10 @@ mkdir -p "$VAR"
 case "$cmd" in
   up)
     take_lock
-    start=$SECONDS
+    start=$EPOCHREALTIME
     pg_up
     kafka_up
-    say "up in $((SECONDS - start))s  PG_URL=${PG_URL:-$PG_URL_DEFAULT}  KAFKA_BROKERS=${KAFKA_BROKERS:-$KAFKA_HOST:$KAFKA_PORT}"
+    say "up in $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }")s  PG_URL=${PG_URL:-$PG_URL_DEFAULT}  KAFKA_BROKERS=${KAFKA_BROKERS:-$KAFKA_HOST:$KAFKA_PORT}"
     ;;
   down)
     take_lock
