@@ -1,2 +1,3 @@
 // @qts/core/testing: helpers for tests of the domain and of adapters.
-export {};
+export { deciderSpec } from './decider.ts';
+export type { AssertEqual, Decider, DeciderGiven, DeciderSpec, DeciderWhen } from './decider.ts';

@@ -1,0 +1,4 @@
+// Money: exact sums for cash, fees and PnL; rounding to the venue's tick and lot grids.
+export { Dec, ZERO, addMoney, subtractMoney, mulMoney, sumMoney } from './decimal.ts';
+export { roundToTick, roundToLot, roundPriceForSide, stepDecimals } from './rounding.ts';
+export type { TickRounding } from './rounding.ts';
