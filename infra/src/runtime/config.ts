@@ -1,0 +1,179 @@
+// The runtime configuration: defaults, then a JSON file, then environment variables; validated once by zod.
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { Instrument, Timeframe } from '@qts/schemas';
+import { ValidationError } from '@qts/core';
+
+const Sizing = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('fixed-quantity'), quantity: z.number().positive() }),
+  z.object({ kind: z.literal('fixed-notional'), notional: z.number().positive() }),
+  z.object({ kind: z.literal('percent-equity'), percent: z.number().positive().max(100) }),
+  z.object({ kind: z.literal('volatility-target'), riskPercent: z.number().positive().max(100), atrMultiple: z.number().positive() }),
+]);
+
+const StrategyConfig = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, dot, dash, underscore'),
+  kind: z.string().min(1),
+  instrument: Instrument,
+  timeframe: Timeframe,
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+const ReplayFeed = z.object({
+  kind: z.literal('replay'),
+  /** CSV files of recorded bars (time,open,high,low,close,volume), fed as a live market. */
+  files: z.array(z.object({ path: z.string().min(1), instrument: Instrument, timeframe: Timeframe, venue: z.string().default('replay') })).min(1),
+  /** Bars per second per file; 0 = as fast as the pipeline takes them. */
+  barsPerSecond: z.number().nonnegative().default(20),
+});
+
+const CcxtFeed = z.object({
+  kind: z.literal('ccxt'),
+  exchange: z.string().min(1),
+  symbols: z.array(Instrument).min(1),
+  timeframe: Timeframe,
+});
+
+export const RuntimeConfig = z.object({
+  mode: z.enum(['embedded', 'distributed']).default('embedded'),
+  /** Where embedded state lives (PGlite data, API token hash). */
+  dataDir: z.string().default('var/embedded'),
+  account: z.string().default('paper'),
+  cash: z.number().positive().default(10_000),
+  bus: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('in-process') }),
+    z.object({ kind: z.literal('kafka'), brokers: z.array(z.string().min(1)).min(1), partitions: z.number().int().positive().default(3) }),
+  ]).default({ kind: 'in-process' }),
+  eventStore: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('pglite') }),
+    z.object({ kind: z.literal('postgres'), url: z.string().min(1) }),
+    z.object({ kind: z.literal('esdb'), url: z.string().min(1) }),
+  ]).default({ kind: 'pglite' }),
+  readModels: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('pglite') }),
+    z.object({ kind: z.literal('postgres'), url: z.string().min(1) }),
+  ]).default({ kind: 'pglite' }),
+  market: z.discriminatedUnion('kind', [ReplayFeed, CcxtFeed]).default({
+    kind: 'replay',
+    files: [{ path: 'infra/data/sample/BTCUSDT-5m.csv', instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }],
+    barsPerSecond: 20,
+  }),
+  venue: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('paper'),
+      slippageBps: z.number().nonnegative().default(2),
+      makerFeeBps: z.number().nonnegative().default(2),
+      takerFeeBps: z.number().nonnegative().default(10),
+    }),
+    z.object({
+      kind: z.literal('ccxt'),
+      exchange: z.string().min(1),
+      /** Overrides the exchange's API base URL (a testnet, or a local stand-in in tests). */
+      baseUrl: z.string().url().optional(),
+      sandbox: z.boolean().default(false),
+    }),
+  ]).default({ kind: 'paper', slippageBps: 2, makerFeeBps: 2, takerFeeBps: 10 }),
+  strategies: z.array(StrategyConfig).default([
+    { id: 'sma-btc', kind: 'sma-cross', instrument: 'BTC/USDT', timeframe: '5m', params: { fast: 10, slow: 30 } },
+  ]),
+  executor: z.object({
+    sizing: Sizing.default({ kind: 'percent-equity', percent: 100 }),
+    allowShort: z.boolean().default(false),
+    stopLossPct: z.number().positive().max(100).optional(),
+    takeProfitPct: z.number().positive().optional(),
+  }).default({ sizing: { kind: 'percent-equity', percent: 100 }, allowShort: false }),
+  risk: z.object({
+    maxOrderNotional: z.number().positive().optional(),
+    maxPositionNotional: z.number().positive().optional(),
+    maxGrossExposure: z.number().positive().optional(),
+    maxOrdersPerMinute: z.number().int().positive().optional(),
+    cooldownAfterLossMs: z.number().int().nonnegative().optional(),
+    maxDailyLoss: z.number().positive().optional(),
+    maxDrawdownPct: z.number().positive().max(100).optional(),
+  }).default({}),
+  api: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Allowed browser origin for CORS (the dashboard). */
+    uiOrigin: z.string().optional(),
+    readRequiresToken: z.boolean().default(false),
+  }).default({ host: '127.0.0.1', port: 8080, readRequiresToken: false }),
+});
+export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
+
+/** Secrets never live in the config file: only their environment variable names do. */
+export interface Secrets {
+  readonly apiToken?: string;
+  readonly exchangeApiKey?: string;
+  readonly exchangeSecret?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Environment variables that override the file: the twelve-factor way to point a worker at Kafka or Postgres. */
+function fromEnv(env: Env): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (env.QTS_MODE) o.mode = env.QTS_MODE;
+  if (env.QTS_DATA_DIR) o.dataDir = env.QTS_DATA_DIR;
+  if (env.KAFKA_BROKERS) o.bus = { kind: 'kafka', brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()) };
+  if (env.QTS_BUS === 'in-process') o.bus = { kind: 'in-process' };
+  if (env.ESDB_URL && env.QTS_EVENT_STORE !== 'postgres') o.eventStore = { kind: 'esdb', url: env.ESDB_URL };
+  else if (env.PG_URL && env.QTS_EVENT_STORE !== 'pglite') o.eventStore = { kind: 'postgres', url: env.PG_URL };
+  if (env.PG_URL && env.QTS_READ_MODELS !== 'pglite') o.readModels = { kind: 'postgres', url: env.PG_URL };
+  if (env.QTS_API_PORT) o.api = { port: Number(env.QTS_API_PORT) };
+  if (env.QTS_API_HOST) o.api = { ...(o.api as object), host: env.QTS_API_HOST };
+  if (env.QTS_BARS_PER_SECOND) o.market = { barsPerSecond: Number(env.QTS_BARS_PER_SECOND) };
+  return o;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = b && typeof b === 'object' && !Array.isArray(b) && v && typeof v === 'object' && !Array.isArray(v)
+      ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+/**
+ * Loads the config: `--config` path or QTS_CONFIG or ./qts.config.json when present, then env overrides.
+ * Throws a ValidationError naming every wrong field, so a bad config stops the start with all reasons at once.
+ */
+export function loadConfig(options: { path?: string; env?: Env; cwd?: string } = {}): { config: RuntimeConfig; secrets: Secrets } {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const path = options.path ?? env.QTS_CONFIG ?? (existsSync(resolve(cwd, 'qts.config.json')) ? 'qts.config.json' : undefined);
+  let file: Record<string, unknown> = {};
+  if (path) {
+    try {
+      file = JSON.parse(readFileSync(resolve(cwd, path), 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ValidationError(`config ${path}: ${(e as Error).message}`, [{ path: path, message: (e as Error).message }]);
+    }
+  }
+  // Defaults first, so a partial override (say, only the replay speed) lands on a complete section.
+  const merged = merge(merge(RuntimeConfig.parse({}) as Record<string, unknown>, file), fromEnv(env));
+  const parsed = RuntimeConfig.safeParse(merged);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+    throw new ValidationError(`invalid configuration:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`, issues);
+  }
+  return {
+    config: parsed.data,
+    secrets: {
+      apiToken: env.QTS_API_TOKEN,
+      exchangeApiKey: readSecret(env, 'QTS_EXCHANGE_API_KEY', cwd),
+      exchangeSecret: readSecret(env, 'QTS_EXCHANGE_SECRET', cwd),
+    },
+  };
+}
+
+/** A secret from NAME, or from the file that NAME_FILE points at (Docker secrets). */
+function readSecret(env: Env, name: string, cwd: string): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  return file ? readFileSync(resolve(cwd, file), 'utf8').trim() : undefined;
+}
