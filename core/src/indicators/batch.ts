@@ -91,37 +91,37 @@ async function single(name: string, inputs: readonly Series[], options: readonly
 }
 
 /** tulind `sma`, aligned (NaN for i < period - 1). Streaming twin: `Sma`. */
-export function smaBatch(close: Series, period: number): Promise<Float64Array> {
+export async function smaBatch(close: Series, period: number): Promise<Float64Array> {
   return single('sma', [close], [requireInt('sma', 'period', period, 1)]);
 }
 
 /** tulind `ema`, seeded with the first input (lookback 0). Streaming twin: `Ema`. */
-export function emaBatch(close: Series, period: number): Promise<Float64Array> {
+export async function emaBatch(close: Series, period: number): Promise<Float64Array> {
   return single('ema', [close], [requireInt('ema', 'period', period, 1)]);
 }
 
 /** tulind `wma`, aligned (NaN for i < period - 1). Streaming twin: `Wma`. */
-export function wmaBatch(close: Series, period: number): Promise<Float64Array> {
+export async function wmaBatch(close: Series, period: number): Promise<Float64Array> {
   return single('wma', [close], [requireInt('wma', 'period', period, 1)]);
 }
 
 /** tulind `rsi`, aligned (NaN for i < period). Streaming twin: `Rsi`. */
-export function rsiBatch(close: Series, period: number): Promise<Float64Array> {
+export async function rsiBatch(close: Series, period: number): Promise<Float64Array> {
   return single('rsi', [close], [requireInt('rsi', 'period', period, 1)]);
 }
 
 /** tulind `atr`, aligned (NaN for i < period - 1). Streaming twin: `Atr`. */
-export function atrBatch(high: Series, low: Series, close: Series, period: number): Promise<Float64Array> {
+export async function atrBatch(high: Series, low: Series, close: Series, period: number): Promise<Float64Array> {
   return single('atr', [high, low, close], [requireInt('atr', 'period', period, 1)]);
 }
 
 /** tulind `adx`, aligned (NaN for i < 2 * (period - 1)). Streaming twin: `Adx`. */
-export function adxBatch(high: Series, low: Series, close: Series, period: number): Promise<Float64Array> {
+export async function adxBatch(high: Series, low: Series, close: Series, period: number): Promise<Float64Array> {
   return single('adx', [high, low, close], [requireInt('adx', 'period', period, 2)]);
 }
 
 /** tulind `obv` (0 at the first bar). Streaming twin: `Obv`. */
-export function obvBatch(close: Series, volume: Series): Promise<Float64Array> {
+export async function obvBatch(close: Series, volume: Series): Promise<Float64Array> {
   return single('obv', [close, volume], []);
 }
 

@@ -1,6 +1,6 @@
 // Streaming indicators equal tulind's batch output (1e-9, relative for large values) on every recorded OHLCV series.
 import { describe, expect, it } from 'vitest';
-import { dataFiles, loadBars } from '../testing/data.ts';
+import { dataFiles, loadBars, sampleDataDir } from '../testing/data.ts';
 import type { Bars } from '../testing/data.ts';
 import {
   Adx, Atr, BollingerBands, Ema, Macd, Obv, Rsi, Sma, Stochastic, Wma,
@@ -102,14 +102,27 @@ describe('recorded data', () => {
     expect(files).not.toContain('XRPETH-trades');
   });
 
+  it('the in-repo sample is the last 2,000 bars of BTCUSDT-5m', () => {
+    const sample = loadBars('BTCUSDT-5m', sampleDataDir());
+    const full = loadBars('BTCUSDT-5m');
+    expect(sample.length).toBe(2000);
+    const offset = full.length - sample.length;
+    expect(Array.from(sample.time)).toEqual(Array.from(full.time.subarray(offset)));
+    expect(Array.from(sample.close)).toEqual(Array.from(full.close.subarray(offset)));
+  });
+
   it.each(files)('%s parses with increasing times and sane bars', (name) => {
     const b = loadBars(name);
     expect(b.length).toBeGreaterThan(1000);
+    const bad: number[] = [];
     for (let i = 0; i < b.length; i++) {
-      if (i > 0) expect(b.time[i]!).toBeGreaterThan(b.time[i - 1]!);
-      expect(b.high[i]!).toBeGreaterThanOrEqual(Math.max(b.open[i]!, b.close[i]!, b.low[i]!));
-      expect(b.volume[i]!).toBeGreaterThanOrEqual(0);
+      const ok = (i === 0 || b.time[i]! > b.time[i - 1]!)
+        && b.high[i]! >= Math.max(b.open[i]!, b.close[i]!, b.low[i]!)
+        && b.low[i]! <= Math.min(b.open[i]!, b.close[i]!)
+        && b.volume[i]! >= 0;
+      if (!ok) bad.push(i);
     }
+    expect(bad).toEqual([]);
   });
 });
 
