@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeEvent, describeFailure } from './codec.ts';
 import { makeEvent } from './event.ts';
-import { seededIds } from './ids.ts';
+import { derivedId, seededIds } from './ids.ts';
 
 const ids = seededIds(7);
 const bar = makeEvent('BarClosed', {
@@ -78,5 +78,14 @@ describe('seededIds', () => {
     expect([1, 2, 3].map((t) => b(t * 1000))).toEqual(xs);
     expect(new Set(xs).size).toBe(3);
     expect(xs[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('derivedId', () => {
+  it('gives the same valid UUIDv7 for the same work, and different ids for different work', () => {
+    const a = derivedId('signal:sma:bar-1', 1_700_000_000_000);
+    expect(derivedId('signal:sma:bar-1', 1_700_000_000_000)).toBe(a);
+    expect(derivedId('signal:sma:bar-2', 1_700_000_000_000)).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

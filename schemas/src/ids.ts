@@ -1,4 +1,5 @@
 // Event ids (UUIDv7): random at the edges, reproducible from a seed and a clock in backtests.
+import { createHash } from 'node:crypto';
 import { v7 } from 'uuid';
 
 export type IdGenerator = (atMs: number) => string;
@@ -25,4 +26,14 @@ export function seededIds(seed: number): IdGenerator {
     seq = (seq + 1) & 0xfff;
     return v7({ msecs: atMs, seq, random });
   };
+}
+
+/**
+ * An id derived from what the event answers (say, a strategy and the bar it decided on), so doing the
+ * same work twice after a crash or a redelivery produces the very same event id, which stores dedupe.
+ * @example derivedId(`signal:${strategyId}:${barEventId}`, bar.closeTime)
+ */
+export function derivedId(name: string, atMs: number): string {
+  const random = createHash('sha256').update(name).digest().subarray(0, 16);
+  return v7({ msecs: atMs, seq: 0, random });
 }

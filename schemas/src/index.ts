@@ -13,6 +13,6 @@ export { makeEvent, causedBy } from './event.ts';
 export type { DomainEvent, EventContext } from './event.ts';
 export { decodeEvent, validateEvent, encodeEvent, describeFailure, MAX_EVENT_BYTES } from './codec.ts';
 export type { DecodeFailure, DecodeResult } from './codec.ts';
-export { uuidv7Ids, seededIds } from './ids.ts';
+export { uuidv7Ids, seededIds, derivedId } from './ids.ts';
 export type { IdGenerator } from './ids.ts';
 export { jsonSchemas } from './json-schema.ts';
