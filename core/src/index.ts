@@ -5,3 +5,4 @@ export type * from './ports/event-store.ts';
 export type * from './ports/bus.ts';
 export * from './money/index.ts';
 export * from './orders/index.ts';
+export * from './strategies/index.ts';
