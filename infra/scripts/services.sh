@@ -285,7 +285,14 @@ kafka_java_cmd() {
     -cp "$KAFKA_LIBS/*" "$@")
 }
 
-kafka_pid_alive() { [ -f "$KAFKA_PID" ] && kill -0 "$(cat "$KAFKA_PID")" 2>/dev/null; }
+# Alive and really our broker: after a reboot the pid in a stale pid file may belong to an unrelated process,
+# which `down` must not kill.
+kafka_pid_alive() {
+  local pid
+  [ -s "$KAFKA_PID" ] || return 1
+  pid=$(cat "$KAFKA_PID")
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $KAFKA_DIR/server.properties"
+}
 
 # Ready means a client can fetch cluster metadata listing the broker: in KRaft a broker only appears there once
 # the controller has unfenced it, while the port accepts connections a few seconds earlier than that.
