@@ -1,0 +1,203 @@
+// Positions per account and per strategy with realised/unrealised PnL, and each account's equity over time.
+import { Decimal } from 'decimal.js';
+import { sql, type Kysely } from 'kysely';
+import type { EquityHistoryTable, PositionTable } from '../db.ts';
+import { defineProjection, type Projection } from '../projection.ts';
+
+/** The account-wide row's strategy id; other rows are one strategy's share of the account. */
+export const ACCOUNT_WIDE = '*';
+
+export interface PositionState {
+  quantity: Decimal; averagePrice: Decimal; realizedPnl: Decimal; fees: Decimal; lastPrice: Decimal | null;
+}
+
+/**
+ * Applies one fill: adds at the weighted average price, realises PnL on the closed part, and on a
+ * flip through zero opens the remainder at the fill price. Fees are kept apart from realised PnL.
+ */
+export function applyFill(p: PositionState, side: 'buy' | 'sell', quantity: number, price: number, fee: number): void {
+  const q = new Decimal(quantity);
+  const px = new Decimal(price);
+  const signed = side === 'buy' ? q : q.neg();
+  const held = p.quantity;
+  if (held.isZero() || held.isPositive() === signed.isPositive()) {
+    const absHeld = held.abs();
+    p.averagePrice = absHeld.times(p.averagePrice).plus(q.times(px)).div(absHeld.plus(q));
+  } else {
+    const closed = Decimal.min(held.abs(), q);
+    p.realizedPnl = p.realizedPnl.plus(closed.times(px.minus(p.averagePrice)).times(held.isPositive() ? 1 : -1));
+    if (q.gt(held.abs())) p.averagePrice = px;
+  }
+  p.quantity = held.plus(signed);
+  if (p.quantity.isZero()) p.averagePrice = new Decimal(0);
+  p.fees = p.fees.plus(fee);
+}
+
+export function unrealizedPnl(p: PositionState): Decimal {
+  return p.lastPrice === null || p.quantity.isZero() ? new Decimal(0) : p.lastPrice.minus(p.averagePrice).times(p.quantity);
+}
+
+interface Loaded extends PositionState { account: string; strategyId: string; instrument: string; updatedAt: number; dirty: boolean }
+
+const d = (v: unknown): Decimal => new Decimal(String(v));
+
+export interface PositionsOptions {
+  /** Cash each account started with; equity = starting cash + realised + unrealised - fees. */
+  readonly startingCash?: Readonly<Record<string, number>>;
+}
+
+export function createPositionsProjection(options: PositionsOptions = {}): Projection {
+  const startingCash = (account: string): Decimal => new Decimal(options.startingCash?.[account] ?? 0);
+  return defineProjection({
+    name: 'positions',
+    handles: ['OrderRequested', 'OrderFilled', 'BarClosed', 'TradeTick'],
+    tables: {
+      positions: ['account', 'strategy_id', 'instrument'], position_orders: ['client_order_id'], position_fills: ['fill_id'],
+      equity: ['account'], equity_history: ['account', 'ts'],
+    },
+    migrations: {
+      '001_positions': {
+        async up(db: Kysely<unknown>) {
+          const num = 'numeric(38, 18)' as const;
+          await db.schema.createTable('positions')
+            .addColumn('account', 'text', (c) => c.notNull()).addColumn('strategy_id', 'text', (c) => c.notNull())
+            .addColumn('instrument', 'text', (c) => c.notNull()).addColumn('quantity', num, (c) => c.notNull())
+            .addColumn('average_price', num, (c) => c.notNull()).addColumn('realized_pnl', num, (c) => c.notNull())
+            .addColumn('fees', num, (c) => c.notNull()).addColumn('last_price', num)
+            .addColumn('unrealized_pnl', num, (c) => c.notNull()).addColumn('updated_at', 'bigint', (c) => c.notNull())
+            .addPrimaryKeyConstraint('positions_pk', ['account', 'strategy_id', 'instrument']).execute();
+          await db.schema.createIndex('positions_by_instrument').on('positions').column('instrument').execute();
+          await db.schema.createTable('position_orders').addColumn('client_order_id', 'text', (c) => c.primaryKey())
+            .addColumn('account', 'text', (c) => c.notNull()).addColumn('strategy_id', 'text', (c) => c.notNull()).execute();
+          await db.schema.createTable('position_fills').addColumn('fill_id', 'text', (c) => c.primaryKey()).execute();
+          await db.schema.createTable('equity').addColumn('account', 'text', (c) => c.primaryKey())
+            .addColumn('realized_pnl', num, (c) => c.notNull()).addColumn('unrealized_pnl', num, (c) => c.notNull())
+            .addColumn('fees', num, (c) => c.notNull()).addColumn('equity', num, (c) => c.notNull())
+            .addColumn('updated_at', 'bigint', (c) => c.notNull()).execute();
+          await db.schema.createTable('equity_history').addColumn('account', 'text', (c) => c.notNull())
+            .addColumn('ts', 'bigint', (c) => c.notNull()).addColumn('equity', num, (c) => c.notNull())
+            .addColumn('realized_pnl', num, (c) => c.notNull()).addColumn('unrealized_pnl', num, (c) => c.notNull())
+            .addColumn('fees', num, (c) => c.notNull()).addPrimaryKeyConstraint('equity_history_pk', ['account', 'ts']).execute();
+        },
+        async down(db: Kysely<unknown>) {
+          for (const t of ['equity_history', 'equity', 'position_fills', 'position_orders', 'positions']) await db.schema.dropTable(t).ifExists().execute();
+        },
+      },
+    },
+    async apply(trx, events) {
+      const owners = new Map<string, { account: string; strategy_id: string }>();
+      const fillIds: string[] = [];
+      const instruments = new Set<string>();
+      for (const { event: e } of events) {
+        if (e.type === 'OrderRequested') owners.set(e.data.clientOrderId, { account: e.data.account, strategy_id: e.data.strategyId });
+        else if (e.type === 'OrderFilled') { fillIds.push(e.data.fillId); instruments.add(e.data.instrument); }
+        else if (e.type === 'BarClosed' || e.type === 'TradeTick') instruments.add(e.data.instrument);
+      }
+      if (owners.size > 0) {
+        await trx.insertInto('position_orders').values([...owners].map(([client_order_id, o]) => ({ client_order_id, ...o })))
+          .onConflict((oc) => oc.column('client_order_id').doNothing()).execute();
+      }
+      const seen = new Set<string>();
+      if (fillIds.length > 0) {
+        for (const r of await trx.selectFrom('position_fills').select('fill_id').where('fill_id', 'in', fillIds).execute()) seen.add(r.fill_id);
+        const unknownOwner = [...new Set(events.filter((x) => x.event.type === 'OrderFilled').map((x) => (x.event.data as { clientOrderId: string }).clientOrderId))].filter((id) => !owners.has(id));
+        if (unknownOwner.length > 0) {
+          for (const r of await trx.selectFrom('position_orders').selectAll().where('client_order_id', 'in', unknownOwner).execute()) owners.set(r.client_order_id, r);
+        }
+      }
+      const fillAccounts = new Set<string>();
+      for (const { event: e } of events) if (e.type === 'OrderFilled') fillAccounts.add(owners.get(e.data.clientOrderId)?.account ?? 'unknown');
+      if (instruments.size === 0) return;
+
+      // Every position of every account that this batch can move, so equity points sum whole accounts.
+      const accountsQuery = trx.selectFrom('positions').select('account').distinct().where('instrument', 'in', [...instruments]);
+      const loadedRows = await trx.selectFrom('positions').selectAll()
+        .where((eb) => fillAccounts.size > 0 ? eb.or([eb('account', 'in', accountsQuery), eb('account', 'in', [...fillAccounts])]) : eb('account', 'in', accountsQuery))
+        .execute();
+      const book = new Map<string, Loaded>();
+      const key = (a: string, s: string, i: string): string => `${a}\u0000${s}\u0000${i}`;
+      for (const r of loadedRows) {
+        book.set(key(r.account, r.strategy_id, r.instrument), {
+          account: r.account, strategyId: r.strategy_id, instrument: r.instrument, quantity: d(r.quantity), averagePrice: d(r.average_price),
+          realizedPnl: d(r.realized_pnl), fees: d(r.fees), lastPrice: r.last_price === null ? null : d(r.last_price), updatedAt: Number(r.updated_at), dirty: false,
+        });
+      }
+      const position = (account: string, strategyId: string, instrument: string, ts: number): Loaded => {
+        const k = key(account, strategyId, instrument);
+        let p = book.get(k);
+        if (!p) {
+          p = { account, strategyId, instrument, quantity: new Decimal(0), averagePrice: new Decimal(0), realizedPnl: new Decimal(0), fees: new Decimal(0), lastPrice: null, updatedAt: ts, dirty: true };
+          book.set(k, p);
+        }
+        return p;
+      };
+      const history = new Map<string, EquityHistoryTable>();
+      const equityOf = (account: string, ts: number): EquityHistoryTable => {
+        let realized = new Decimal(0); let unrealized = new Decimal(0); let fees = new Decimal(0);
+        for (const p of book.values()) {
+          if (p.account !== account || p.strategyId !== ACCOUNT_WIDE) continue;
+          realized = realized.plus(p.realizedPnl); unrealized = unrealized.plus(unrealizedPnl(p)); fees = fees.plus(p.fees);
+        }
+        const equity = startingCash(account).plus(realized).plus(unrealized).minus(fees);
+        return { account, ts, equity: equity.toFixed(), realized_pnl: realized.toFixed(), unrealized_pnl: unrealized.toFixed(), fees: fees.toFixed() };
+      };
+
+      for (const { event: e } of events) {
+        if (e.type === 'OrderFilled') {
+          const f = e.data;
+          if (seen.has(f.fillId)) continue;
+          seen.add(f.fillId);
+          const owner = owners.get(f.clientOrderId) ?? { account: 'unknown', strategy_id: 'unknown' };
+          for (const sid of [owner.strategy_id, ACCOUNT_WIDE]) {
+            const p = position(owner.account, sid, f.instrument, f.ts);
+            applyFill(p, f.side, f.quantity, f.price, f.fee);
+            p.lastPrice ??= new Decimal(f.price);
+            p.updatedAt = Math.max(p.updatedAt, f.ts); p.dirty = true;
+          }
+          history.set(`${owner.account}\u0000${f.ts}`, equityOf(owner.account, f.ts));
+        } else if (e.type === 'BarClosed' || e.type === 'TradeTick') {
+          const price = new Decimal(e.type === 'BarClosed' ? e.data.close : e.data.price);
+          const ts = e.type === 'BarClosed' ? e.data.closeTime : e.data.ts;
+          const marked = new Set<string>();
+          for (const p of book.values()) {
+            if (p.instrument !== e.data.instrument) continue;
+            p.lastPrice = price; p.updatedAt = Math.max(p.updatedAt, ts); p.dirty = true;
+            if (p.strategyId === ACCOUNT_WIDE) marked.add(p.account);
+          }
+          // Bars, not ticks, draw the equity curve: one point per account per bar close.
+          if (e.type === 'BarClosed') for (const a of marked) history.set(`${a}\u0000${ts}`, equityOf(a, ts));
+        }
+      }
+
+      const dirty = [...book.values()].filter((p) => p.dirty);
+      if (dirty.length > 0) {
+        await trx.insertInto('positions').values(dirty.map((p): PositionTable => ({
+          account: p.account, strategy_id: p.strategyId, instrument: p.instrument, quantity: p.quantity.toFixed(), average_price: p.averagePrice.toFixed(),
+          realized_pnl: p.realizedPnl.toFixed(), fees: p.fees.toFixed(), last_price: p.lastPrice?.toFixed() ?? null,
+          unrealized_pnl: unrealizedPnl(p).toFixed(), updated_at: p.updatedAt,
+        }))).onConflict((oc) => oc.columns(['account', 'strategy_id', 'instrument']).doUpdateSet({
+          quantity: sql`excluded.quantity`, average_price: sql`excluded.average_price`, realized_pnl: sql`excluded.realized_pnl`,
+          fees: sql`excluded.fees`, last_price: sql`excluded.last_price`, unrealized_pnl: sql`excluded.unrealized_pnl`, updated_at: sql`excluded.updated_at`,
+        })).execute();
+        const accounts = new Set(dirty.filter((p) => p.strategyId === ACCOUNT_WIDE).map((p) => p.account));
+        const now = Math.max(...dirty.map((p) => p.updatedAt));
+        const rows = [...accounts].map((a) => { const h = equityOf(a, now); return { account: a, realized_pnl: h.realized_pnl, unrealized_pnl: h.unrealized_pnl, fees: h.fees, equity: h.equity, updated_at: now }; });
+        if (rows.length > 0) {
+          await trx.insertInto('equity').values(rows).onConflict((oc) => oc.column('account').doUpdateSet({
+            realized_pnl: sql`excluded.realized_pnl`, unrealized_pnl: sql`excluded.unrealized_pnl`, fees: sql`excluded.fees`,
+            equity: sql`excluded.equity`, updated_at: sql`greatest(equity.updated_at, excluded.updated_at)`,
+          })).execute();
+        }
+      }
+      const newFills = [...new Set(fillIds)];
+      if (newFills.length > 0) await trx.insertInto('position_fills').values(newFills.map((fill_id) => ({ fill_id }))).onConflict((oc) => oc.column('fill_id').doNothing()).execute();
+      if (history.size > 0) {
+        await trx.insertInto('equity_history').values([...history.values()]).onConflict((oc) => oc.columns(['account', 'ts']).doUpdateSet({
+          equity: sql`excluded.equity`, realized_pnl: sql`excluded.realized_pnl`, unrealized_pnl: sql`excluded.unrealized_pnl`, fees: sql`excluded.fees`,
+        })).execute();
+      }
+    },
+  });
+}
+
+export const positionsProjection = createPositionsProjection();

@@ -1,0 +1,221 @@
+// The projector: feeds batches of stored events to projections, rows and checkpoint in one transaction.
+import { Migrator, NO_MIGRATIONS, sql, type Kysely, type Migration } from 'kysely';
+import type { EventStore, StoredEvent, Subscription } from '@qts/core';
+import type { ReadDb } from './db.ts';
+import type { Positioned, Projection } from './projection.ts';
+import { deadLetterMigrations } from './projections/dead-letters.ts';
+import { defaultProjections } from './projections/index.ts';
+
+export interface ProjectorOptions {
+  readonly projections?: readonly Projection[];
+  /** Events per transaction when following a store. */
+  readonly batchSize?: number;
+  /** How long a partial batch may wait for more events before it is written. */
+  readonly flushMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface RunningProjector {
+  /** Resolves once everything stored when it started is projected. */
+  readonly caughtUp: Promise<void>;
+  close(): Promise<void>;
+}
+
+export type CommittedListener = (events: readonly Positioned[]) => void;
+
+const checkpointMigrations: Record<string, Migration> = {
+  '001_checkpoints': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable('projection_checkpoints')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('projection_checkpoints').ifExists().execute();
+    },
+  },
+};
+
+function migrator(db: ReadDb, name: string, migrations: Readonly<Record<string, Migration>>): Migrator {
+  return new Migrator({
+    db: db as Kysely<unknown>,
+    provider: { getMigrations: async () => ({ ...migrations }) },
+    migrationTableName: `qts_migrations_${name.replace(/[^a-z0-9_]/gi, '_')}`,
+    migrationLockTableName: `qts_migrations_${name.replace(/[^a-z0-9_]/gi, '_')}_lock`,
+  });
+}
+
+async function migrateOrThrow(m: Migrator, to?: typeof NO_MIGRATIONS): Promise<void> {
+  const { error } = to === undefined ? await m.migrateToLatest() : await m.migrateTo(to);
+  if (error) throw error;
+}
+
+export class Projector {
+  readonly projections: readonly Projection[];
+  private readonly listeners = new Set<CommittedListener>();
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+
+  constructor(readonly db: ReadDb, private readonly options: ProjectorOptions = {}) {
+    this.projections = options.projections ?? defaultProjections;
+    this.batchSize = options.batchSize ?? 1000;
+    this.flushMs = options.flushMs ?? 5;
+  }
+
+  /** Creates or upgrades every table; safe to run at each start. */
+  async migrate(): Promise<void> {
+    await migrateOrThrow(migrator(this.db, 'projector', checkpointMigrations));
+    await migrateOrThrow(migrator(this.db, 'dead_letters', deadLetterMigrations));
+    for (const p of this.projections) await migrateOrThrow(migrator(this.db, p.name, p.migrations));
+  }
+
+  projection(name: string): Projection {
+    const p = this.projections.find((x) => x.name === name);
+    if (!p) throw new Error(`no projection named '${name}' (have: ${this.projections.map((x) => x.name).join(', ')})`);
+    return p;
+  }
+
+  async checkpoints(): Promise<Record<string, bigint>> {
+    const rows = await this.db.selectFrom('projection_checkpoints').select(['name', 'position']).execute();
+    const out: Record<string, bigint> = {};
+    for (const p of this.projections) out[p.name] = -1n;
+    for (const r of rows) out[r.name] = BigInt(r.position);
+    return out;
+  }
+
+  /** Told after each committed batch: the events that reached at least one projection. */
+  onCommitted(listener: CommittedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Projects one batch in global order. Events at or below a projection's checkpoint are skipped, so
+   * a redelivered batch changes nothing; rows and checkpoints commit together or not at all.
+   */
+  async project(batch: readonly (StoredEvent | Positioned)[], only?: readonly Projection[]): Promise<void> {
+    if (batch.length === 0) return;
+    const projections = only ?? this.projections;
+    const last = batch[batch.length - 1]!.position;
+    const applied = await this.db.transaction().execute(async (trx) => {
+      const names = projections.map((p) => p.name);
+      const cps = new Map<string, bigint>();
+      const rows = await trx.selectFrom('projection_checkpoints').select(['name', 'position']).where('name', 'in', names).forUpdate().execute();
+      for (const r of rows) cps.set(r.name, BigInt(r.position));
+      const reached = new Set<Positioned>();
+      const advanced: { name: string; position: string; updated_at: number }[] = [];
+      for (const p of projections) {
+        const cp = cps.get(p.name) ?? -1n;
+        if (last <= cp) continue;
+        const mine = batch.filter((x) => x.position > cp && p.handles.has(x.event.type));
+        if (mine.length > 0) {
+          await p.apply(trx, mine);
+          for (const x of mine) reached.add(x);
+        }
+        advanced.push({ name: p.name, position: last.toString(), updated_at: Date.now() });
+      }
+      if (advanced.length > 0) {
+        await trx.insertInto('projection_checkpoints').values(advanced)
+          .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`excluded.position`, updated_at: sql`excluded.updated_at` })).execute();
+      }
+      return batch.filter((x) => reached.has(x));
+    });
+    if (applied.length > 0) for (const l of this.listeners) l(applied);
+  }
+
+  /** Follows the store from the lowest checkpoint, writing batches; retries a failed batch with backoff. */
+  run(store: EventStore): RunningProjector {
+    let buffer: StoredEvent[] = [];
+    let closed = false;
+    let timer: NodeJS.Timeout | null = null;
+    let chain: Promise<void> = Promise.resolve();
+    let subscription: Subscription | null = null;
+    let resolveCaughtUp!: () => void;
+    const caughtUp = new Promise<void>((r) => { resolveCaughtUp = r; });
+
+    const write = async (batch: StoredEvent[]): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        try { await this.project(batch); return; } catch (error) {
+          this.options.onError?.(error);
+          if (closed) throw error;
+          await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
+        }
+      }
+    };
+    const flush = (): Promise<void> => {
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (buffer.length === 0) return chain;
+      const batch = buffer;
+      buffer = [];
+      chain = chain.then(() => write(batch));
+      return chain;
+    };
+
+    const start = async (): Promise<void> => {
+      const cps = Object.values(await this.checkpoints());
+      const from = cps.reduce((a, b) => (b < a ? b : a), cps[0] ?? -1n);
+      if (closed) return;
+      subscription = store.subscribeToAll(async (stored) => {
+        buffer.push(stored);
+        if (buffer.length >= this.batchSize) await flush();
+        else timer ??= setTimeout(() => { void flush().catch(() => undefined); }, this.flushMs);
+      }, {
+        ...(from >= 0n ? { after: from } : {}),
+        onCaughtUp: () => { void flush().then(resolveCaughtUp, () => undefined); },
+        onError: (e) => this.options.onError?.(e),
+      });
+    };
+    const started = start().catch((e) => this.options.onError?.(e));
+
+    return {
+      caughtUp,
+      close: async () => {
+        closed = true;
+        await started;
+        await subscription?.close();
+        await flush().catch(() => undefined);
+      },
+    };
+  }
+
+  /** Projects everything in the store up to now, in batches (the embedded mode's catch-up and tests). */
+  async catchUp(store: EventStore, only?: readonly Projection[]): Promise<number> {
+    const projections = only ?? this.projections;
+    const cps = await this.checkpoints();
+    const from = projections.map((p) => cps[p.name] ?? -1n).reduce((a, b) => (b < a ? b : a));
+    let batch: StoredEvent[] = [];
+    let count = 0;
+    for await (const stored of store.readAll(from >= 0n ? { after: from } : {})) {
+      batch.push(stored);
+      count++;
+      if (batch.length >= this.batchSize) { await this.project(batch, projections); batch = []; }
+    }
+    await this.project(batch, projections);
+    return count;
+  }
+
+  /** Drops a projection's tables and checkpoint, recreates them, and replays the whole store into it. */
+  async rebuild(name: string, store: EventStore): Promise<number> {
+    const p = this.projection(name);
+    const m = migrator(this.db, p.name, p.migrations);
+    await migrateOrThrow(m, NO_MIGRATIONS);
+    await this.db.deleteFrom('projection_checkpoints').where('name', '=', p.name).execute();
+    await migrateOrThrow(m);
+    return this.catchUp(store, [p]);
+  }
+
+  /** A digest per table of all rows ordered by primary key: equal digests, equal tables. */
+  async tableHashes(name?: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const p of name ? [this.projection(name)] : this.projections) {
+      for (const [table, pk] of Object.entries(p.tables)) {
+        const order = sql.join(pk.map((c) => sql.ref(`t.${c}`)));
+        const r = await sql<{ h: string | null; n: string | number }>`select md5(coalesce(string_agg(t::text, E'\n' order by ${order}), '')) as h, count(*) as n from ${sql.table(table)} t`.execute(this.db);
+        out[table] = `${r.rows[0]?.n}:${r.rows[0]?.h}`;
+      }
+    }
+    return out;
+  }
+}
