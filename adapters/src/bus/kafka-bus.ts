@@ -1,0 +1,383 @@
+// The Kafka bus (kafkajs): idempotent acks=all producer, consumer groups committing only after the handler succeeded.
+import { randomUUID } from 'node:crypto';
+import { CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import type { Admin, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
+import { deadLetterTopic, encodeEvent, MAX_EVENT_BYTES, type DomainEvent } from '@qts/schemas';
+import { InfrastructureError, ValidationError } from '@qts/core';
+import type { Bus, ConsumeOptions, Consumer, RawMessage, TopicPartitions, TopicSpec } from '@qts/core';
+import { DeliveryPipeline } from './delivery.ts';
+import { eventHeaders } from './headers.ts';
+import { busLogger, kafkaLogCreator, kafkaLogLevel, type Logger } from './log.ts';
+import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
+import type { Tail, TailOptions } from './tail.ts';
+
+export interface KafkaBusOptions {
+  /** Default: KAFKA_BROKERS (comma-separated), else 127.0.0.1:19092. */
+  readonly brokers?: readonly string[];
+  readonly clientId?: string;
+  readonly name?: string;
+  /** Larger payloads are refused on publish and dead-lettered on consume (default MAX_EVENT_BYTES). */
+  readonly maxEventBytes?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly logger?: Logger;
+  /** Messages in flight over all publish calls before publish waits (default 100,000): publish is bounded. */
+  readonly maxInFlightMessages?: number;
+  /** Bytes per produce request (default 1,000,000, under the broker's default message.max.bytes); larger publishes become several requests, in order. */
+  readonly maxRequestBytes?: number;
+  /** Partitions of a dead-letter topic created on demand for a topic this bus did not create. */
+  readonly deadLetterPartitions?: number;
+  readonly consumer?: {
+    /** Bytes one fetch may return (default 4 MiB): the consumer never holds more than this ahead of its handler. */
+    readonly maxBytes?: number;
+    readonly maxBytesPerPartition?: number;
+    /** How long the broker holds an empty fetch (default 500 ms); a stop waits at most this long for it. */
+    readonly maxWaitTimeInMs?: number;
+    readonly sessionTimeoutMs?: number;
+    readonly heartbeatIntervalMs?: number;
+    /** Handled offsets are committed at the end of each batch and at least this often inside a long one (default 1000 ms). */
+    readonly commitIntervalMs?: number;
+  };
+}
+
+/** Topics this bus creates accept messages up to 4 MiB, so an oversized event can still reach its dead-letter topic. */
+const TOPIC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Per-record framing on the wire beside key, value and headers, for request sizing. */
+const RECORD_OVERHEAD = 64;
+
+export function kafkaBrokersFromEnv(): string[] {
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((b) => b.trim()).filter(Boolean);
+}
+
+/** Waits when too many messages are in flight; FIFO so a large publish is not starved by small ones. */
+class InFlightBudget {
+  private used = 0;
+  private readonly waiting: { n: number; go: () => void }[] = [];
+  constructor(private readonly max: number) {}
+  async acquire(n: number): Promise<number> {
+    const take = Math.min(n, this.max);
+    if (this.waiting.length > 0 || this.used + take > this.max) await new Promise<void>((go) => this.waiting.push({ n: take, go }));
+    else this.used += take;
+    return take;
+  }
+  release(n: number): void {
+    this.used -= n;
+    while (this.waiting.length > 0 && this.used + this.waiting[0]!.n <= this.max) {
+      const next = this.waiting.shift()!;
+      this.used += next.n;
+      next.go();
+    }
+  }
+}
+
+export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  }
+  return out;
+}
+
+export function toRawMessage(topic: string, partition: number, m: KafkaMessage): RawMessage {
+  return { topic, partition, offset: m.offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value, headers: headersToStrings(m.headers) };
+}
+
+export class KafkaBus implements Bus {
+  readonly name: string;
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private readonly maxEventBytes: number;
+  private readonly maxRequestBytes: number;
+  private readonly retry: RetryPolicy;
+  private readonly budget: InFlightBudget;
+  private readonly consumers = new Set<Consumer>();
+  private readonly knownTopics = new Set<string>();
+  private producerReady: Promise<Producer> | null = null;
+  private adminReady: Promise<Admin> | null = null;
+
+  constructor(private readonly options: KafkaBusOptions = {}) {
+    this.name = options.name ?? 'kafka';
+    this.logger = options.logger ?? busLogger(this.name);
+    this.maxEventBytes = options.maxEventBytes ?? MAX_EVENT_BYTES;
+    this.maxRequestBytes = options.maxRequestBytes ?? 1_000_000;
+    this.retry = { ...defaultRetryPolicy, ...options.retry };
+    this.budget = new InFlightBudget(options.maxInFlightMessages ?? 100_000);
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'qts',
+      brokers: [...(options.brokers ?? kafkaBrokersFromEnv())],
+      logLevel: kafkaLogLevel(this.logger.level),
+      logCreator: kafkaLogCreator(this.logger),
+    });
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const wanted = new Map<string, number>();
+    for (const spec of specs) {
+      if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+        throw new ValidationError(`topic ${spec.topic}: partitions must be a positive integer`, [{ path: 'partitions', message: `got ${spec.partitions}` }]);
+      }
+      for (const topic of [spec.topic, deadLetterTopic(spec.topic)]) if (!existing.has(topic)) wanted.set(topic, spec.partitions);
+      this.knownTopics.add(deadLetterTopic(spec.topic));
+    }
+    if (wanted.size === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [...wanted].map(([topic, numPartitions]) => ({
+          topic,
+          numPartitions,
+          configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }],
+        })),
+      });
+    } catch (err) {
+      throw new InfrastructureError(`could not create topics ${[...wanted.keys()].join(', ')}`, { topics: [...wanted.keys()] }, { cause: err });
+    }
+  }
+
+  async publish(topic: string, key: string | null, events: readonly DomainEvent[]): Promise<void> {
+    const messages: Message[] = new Array(events.length);
+    const sizes: number[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const value = encodeEvent(event);
+      if (value.byteLength > this.maxEventBytes) {
+        throw new ValidationError(`event ${event.id} (${event.type}) is ${value.byteLength} bytes, over the limit of ${this.maxEventBytes}`, [{ path: 'data', message: 'oversized' }]);
+      }
+      const k = key ?? event.key;
+      messages[i] = { key: k, value, headers: eventHeaders(event) };
+      sizes[i] = value.byteLength + k.length + 64 + RECORD_OVERHEAD;
+    }
+    await this.send(topic, messages, sizes);
+  }
+
+  async publishRaw(topic: string, key: string | null, value: Buffer, headers: Readonly<Record<string, string>> = {}): Promise<void> {
+    await this.send(topic, [{ key, value, headers: { ...headers } }], [value.byteLength + RECORD_OVERHEAD]);
+  }
+
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    const c = this.options.consumer ?? {};
+    const commitIntervalMs = c.commitIntervalMs ?? 1000;
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytes: c.maxBytes ?? 4 * 1024 * 1024,
+      maxBytesPerPartition: c.maxBytesPerPartition ?? 1024 * 1024,
+      maxWaitTimeInMs: c.maxWaitTimeInMs ?? 500,
+      sessionTimeout: c.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: c.heartbeatIntervalMs ?? 1_000,
+    });
+    let assignment: TopicPartitions[] = [];
+    let stopping = false;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      assignment = Object.entries(e.payload.memberAssignment)
+        .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+        .sort((a, b) => a.topic.localeCompare(b.topic));
+    });
+    consumer.on(consumer.events.REBALANCING, () => { assignment = []; });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.logger.error({ err: e.payload.error, groupId: options.groupId, restart: e.payload.restart }, 'kafka consumer crashed');
+    });
+    const pipeline = new DeliveryPipeline(options, {
+      publishRaw: async (t, k, v, h) => {
+        await this.ensureDeadLetterTopic(t);
+        await this.publishRaw(t, k, v, h);
+      },
+      maxEventBytes: this.maxEventBytes,
+      retry: this.retry,
+      logger: this.logger,
+    });
+
+    const eachBatch = async (p: EachBatchPayload): Promise<void> => {
+      const { topic, partition } = p.batch;
+      const alive = () => !stopping && p.isRunning() && !p.isStale();
+      let handled: string | null = null;
+      let lastCommit = Date.now();
+      const commit = async () => {
+        if (handled === null) return;
+        const offset = (BigInt(handled) + 1n).toString();
+        await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+        handled = null;
+        lastCommit = Date.now();
+      };
+      try {
+        for (const m of p.batch.messages) {
+          if (!alive()) break;
+          const outcome = await pipeline.deliver(toRawMessage(topic, partition, m), alive, () => p.heartbeat());
+          if (outcome === 'stopped') break;
+          p.resolveOffset(m.offset);
+          handled = m.offset;
+          if (Date.now() - lastCommit >= commitIntervalMs) await commit();
+          await p.heartbeat();
+        }
+      } catch (err) {
+        // A rebalance cut the batch short: keep what was handled, then let kafkajs rejoin.
+        await commit().catch(() => undefined);
+        throw err;
+      }
+      await commit();
+    };
+
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw new InfrastructureError(`could not start consumer group ${options.groupId} on ${options.topics.join(', ')}`, { groupId: options.groupId }, { cause: err });
+    }
+    let stopped: Promise<void> | null = null;
+    const handle: Consumer = {
+      assignment: () => assignment,
+      stop: () => {
+        stopped ??= (async () => {
+          stopping = true;
+          await consumer.disconnect();
+          this.consumers.delete(handle);
+        })();
+        return stopped;
+      },
+    };
+    this.consumers.add(handle);
+    return handle;
+  }
+
+  /**
+   * Reads topics without committing anything, in a throwaway group: for audit tools (`qts tap`) that must
+   * never move a worker's offsets. Without `follow` it ends at the high watermarks seen at its start.
+   */
+  async tail(options: TailOptions): Promise<Tail> {
+    const admin = await this.admin();
+    const remaining = new Map<string, bigint>();
+    for (const topic of options.topics) {
+      for (const o of await admin.fetchTopicOffsets(topic)) {
+        const high = BigInt(o.high);
+        if (options.fromBeginning && high > BigInt(o.low)) remaining.set(`${topic}\u0000${o.partition}`, high);
+      }
+    }
+    let finish!: () => void;
+    const done = new Promise<void>((r) => { finish = r; });
+    if (!options.follow && remaining.size === 0) {
+      finish();
+      return { done, stop: async () => undefined };
+    }
+    const consumer = this.kafka.consumer({ groupId: `qts-tap-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+    let stopping = false;
+    let stopped: Promise<void> | null = null;
+    const stop = () => {
+      stopped ??= (async () => {
+        stopping = true;
+        await consumer.disconnect();
+        finish();
+      })();
+      return stopped;
+    };
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, isRunning }) => {
+        for (const m of batch.messages) {
+          if (stopping || !isRunning()) return;
+          await options.onMessage(toRawMessage(batch.topic, batch.partition, m));
+          const id = `${batch.topic}\u0000${batch.partition}`;
+          const end = remaining.get(id);
+          if (end !== undefined && BigInt(m.offset) + 1n >= end) remaining.delete(id);
+        }
+        if (!options.follow && remaining.size === 0) void stop();
+      },
+    });
+    return { done, stop };
+  }
+
+  /** High and low watermarks per partition: what a reader has to go through. */
+  async watermarks(topic: string): Promise<{ partition: number; low: string; high: string }[]> {
+    const admin = await this.admin();
+    return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.stop()));
+    const producer = this.producerReady;
+    const admin = this.adminReady;
+    this.producerReady = null;
+    this.adminReady = null;
+    await Promise.all([
+      producer?.then((p) => p.disconnect()).catch(() => undefined),
+      admin?.then((a) => a.disconnect()).catch(() => undefined),
+    ]);
+  }
+
+  private async send(topic: string, messages: Message[], sizes: number[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.producer();
+    let from = 0;
+    while (from < messages.length) {
+      let to = from;
+      let bytes = 0;
+      while (to < messages.length && (to === from || bytes + sizes[to]! <= this.maxRequestBytes)) bytes += sizes[to++]!;
+      const taken = await this.budget.acquire(to - from);
+      try {
+        await producer.send({
+          topic,
+          acks: -1,
+          compression: CompressionTypes.None,
+          messages: from === 0 && to === messages.length ? messages : messages.slice(from, to),
+        });
+      } catch (err) {
+        throw new InfrastructureError(`publish to ${topic} failed`, { topic, messages: to - from }, { cause: err });
+      } finally {
+        this.budget.release(taken);
+      }
+      from = to;
+    }
+  }
+
+  /** Dead-letter topics of topics created elsewhere (auto-created, other tools) are created on first use. */
+  private async ensureDeadLetterTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    const admin = await this.admin();
+    if (!(await admin.listTopics()).includes(topic)) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: this.options.deadLetterPartitions ?? 1, configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) }] }],
+      });
+    }
+    this.knownTopics.add(topic);
+  }
+
+  private producer(): Promise<Producer> {
+    this.producerReady ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      try {
+        await producer.connect();
+      } catch (err) {
+        this.producerReady = null;
+        throw new InfrastructureError('kafka producer could not connect', { brokers: this.options.brokers }, { cause: err });
+      }
+      return producer;
+    })();
+    return this.producerReady;
+  }
+
+  private admin(): Promise<Admin> {
+    this.adminReady ??= (async () => {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+      } catch (err) {
+        this.adminReady = null;
+        throw new InfrastructureError('kafka admin could not connect', { brokers: this.options.brokers }, { cause: err });
+      }
+      return admin;
+    })();
+    return this.adminReady;
+  }
+}
