@@ -38,7 +38,8 @@ export const rsiReversion: Strategy<RsiReversionParams, RsiReversionState> = {
     });
   },
   onBar(s, bar: BarClosed): StrategyStep<RsiReversionState> {
-    const rsi = s.rsi.update(bar.close);
+    s.rsi.update(bar.close);
+    const rsi = s.rsi.value;
     s.step[1] = NO_SIGNALS;
     if (!s.rsi.isReady) return s.step;
     const prev = s.prev;

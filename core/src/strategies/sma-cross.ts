@@ -39,8 +39,10 @@ export const smaCross: Strategy<SmaCrossParams, SmaCrossState> = {
     return stateWithStep<SmaCrossState>({ fast: new Sma(params.fast), slow: new Sma(params.slow), view: null });
   },
   onBar(s, bar: BarClosed): StrategyStep<SmaCrossState> {
-    const fast = s.fast.update(bar.close);
-    const slow = s.slow.update(bar.close);
+    s.fast.update(bar.close);
+    s.slow.update(bar.close);
+    const fast = s.fast.value;
+    const slow = s.slow.value;
     s.step[1] = NO_SIGNALS;
     if (!s.slow.isReady) return s.step;
     const next: Direction = fast > slow ? 'long' : fast < slow ? 'short' : (s.view ?? 'flat');
