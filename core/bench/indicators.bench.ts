@@ -33,7 +33,7 @@ function runSma(closes: Float64Array, passes: number): number {
   const ind = new Sma(20);
   let acc = 0;
   for (let p = 0; p < passes; p++) for (let i = 0; i < closes.length; i++) {
-    const v = ind.update(closes[i]!);
+    const v = ind.update(closes[i]!).value;
     if (v === v) acc += v; // skips the NaN warm-up values
   }
   return acc;
@@ -42,7 +42,7 @@ function runEma(closes: Float64Array, passes: number): number {
   const ind = new Ema(20);
   let acc = 0;
   for (let p = 0; p < passes; p++) for (let i = 0; i < closes.length; i++) {
-    const v = ind.update(closes[i]!);
+    const v = ind.update(closes[i]!).value;
     if (v === v) acc += v; // skips the NaN warm-up values
   }
   return acc;
@@ -51,7 +51,7 @@ function runRsi(closes: Float64Array, passes: number): number {
   const ind = new Rsi(14);
   let acc = 0;
   for (let p = 0; p < passes; p++) for (let i = 0; i < closes.length; i++) {
-    const v = ind.update(closes[i]!);
+    const v = ind.update(closes[i]!).value;
     if (v === v) acc += v; // skips the NaN warm-up values
   }
   return acc;

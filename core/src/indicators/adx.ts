@@ -35,7 +35,7 @@ export class Adx implements HlcIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(high: number, low: number, close: number): number {
+  update(high: number, low: number, close: number): this {
     const i = this.count++;
     const p = this.period;
     if (i > 0) {
@@ -69,7 +69,7 @@ export class Adx implements HlcIndicator {
     this.prevHigh = high;
     this.prevLow = low;
     this.prevClose = close;
-    return this.out;
+    return this;
   }
 
   private dx(): number {

@@ -26,7 +26,7 @@ export class Atr implements HlcIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(high: number, low: number, close: number): number {
+  update(high: number, low: number, close: number): this {
     const i = this.count++;
     const tr = i === 0 ? high - low : trueRange(high, low, this.prevClose);
     this.prevClose = close;
@@ -36,7 +36,7 @@ export class Atr implements HlcIndicator {
     } else {
       this.out = (tr - this.out) * this.alpha + this.out;
     }
-    return this.out;
+    return this;
   }
 
   reset(): void {

@@ -45,7 +45,7 @@ export class BollingerBands implements CloseIndicator<BollingerValue>, Bollinger
   get upper(): number { return this.outUpper; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(close: number): BollingerValue {
+  update(close: number): this {
     this.sum += close;
     this.sum2 += close * close;
     if (this.count >= this.period) {

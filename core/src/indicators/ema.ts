@@ -21,10 +21,10 @@ export class Ema implements CloseIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > 0; }
 
-  update(close: number): number {
+  update(close: number): this {
     // tulip's form (x - ema) * alpha + ema, not alpha * x + (1 - alpha) * ema: same rounding.
     this.out = this.count++ === 0 ? close : (close - this.out) * this.alpha + this.out;
-    return this.out;
+    return this;
   }
 
   reset(): void {

@@ -5,8 +5,9 @@ import {
   Adx, Atr, BollingerBands, Ema, Macd, Obv, Rsi, Sma, Stochastic, Wma,
   adxBatch, bollingerBatch, emaBatch, macdBatch, rsiBatch, smaBatch, stochasticBatch, tulindBatch, tulindLookback,
 } from './index.ts';
+import type { CloseIndicator } from './index.ts';
 
-const feed = (ind: { update(c: number): number }, xs: readonly number[]): number[] => xs.map((x) => ind.update(x));
+const feed = (ind: CloseIndicator, xs: readonly number[]): number[] => xs.map((x) => ind.update(x).value);
 
 describe('hand-computed values', () => {
   it('SMA(3) is the mean of the last 3 closes, NaN until 3 are in', () => {
@@ -36,17 +37,17 @@ describe('hand-computed values', () => {
 
   it('OBV adds volume on up closes, subtracts on down closes, ignores unchanged ones and the first bar', () => {
     const obv = new Obv();
-    const out = [[10, 5], [11, 6], [11, 7], [9, 8]].map(([c, v]) => obv.update(c!, v!));
+    const out = [[10, 5], [11, 6], [11, 7], [9, 8]].map(([c, v]) => obv.update(c!, v!).value);
     expect(out).toEqual([0, 6, 6, -2]);
   });
 
   it('ATR(2) seeds with the mean of (high - low) of bar 0 and the true range of bar 1', () => {
     const atr = new Atr(2);
-    expect(atr.update(10, 8, 9)).toBeNaN();
+    expect(atr.update(10, 8, 9).value).toBeNaN();
     // Bar 1 gaps up: true range is high - previous close = 13 - 9 = 4; seed (2 + 4) / 2 = 3.
-    expect(atr.update(13, 12, 12.5)).toBe(3);
+    expect(atr.update(13, 12, 12.5).value).toBe(3);
     // Bar 2: true range 1, Wilder: (1 - 3) / 2 + 3 = 2.
-    expect(atr.update(13, 12, 12.5)).toBe(2);
+    expect(atr.update(13, 12, 12.5).value).toBe(2);
   });
 
   it('MACD(12, 26, 9) uses tulip\'s alphas 0.15 and 0.075 instead of 2/13 and 2/27', () => {
@@ -91,16 +92,16 @@ const wave = (i: number): number => 100 + 10 * Math.sin(i / 3) + (i % 7);
 const hlcOf = (i: number): [number, number, number] => [wave(i) + 1 + (i % 3), wave(i) - 1 - (i % 2), wave(i)];
 
 const all: Record<string, () => AnyIndicator> = {
-  Sma: () => { const x = new Sma(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i))] }); },
-  Ema: () => { const x = new Ema(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i))] }); },
-  Wma: () => { const x = new Wma(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i))] }); },
-  Rsi: () => { const x = new Rsi(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i))] }); },
+  Sma: () => { const x = new Sma(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i)).value] }); },
+  Ema: () => { const x = new Ema(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i)).value] }); },
+  Wma: () => { const x = new Wma(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i)).value] }); },
+  Rsi: () => { const x = new Rsi(5); return Object.assign(x, { step: (i: number) => [x.update(wave(i)).value] }); },
   Macd: () => { const x = new Macd(3, 6, 4); return Object.assign(x, { step: (i: number) => { const v = x.update(wave(i)); return [v.macd, v.signal, v.histogram]; } }); },
   BollingerBands: () => { const x = new BollingerBands(5, 2); return Object.assign(x, { step: (i: number) => { const v = x.update(wave(i)); return [v.lower, v.middle, v.upper]; } }); },
-  Atr: () => { const x = new Atr(5); return Object.assign(x, { step: (i: number) => [x.update(...hlcOf(i))] }); },
-  Adx: () => { const x = new Adx(5); return Object.assign(x, { step: (i: number) => [x.update(...hlcOf(i))] }); },
+  Atr: () => { const x = new Atr(5); return Object.assign(x, { step: (i: number) => [x.update(...hlcOf(i)).value] }); },
+  Adx: () => { const x = new Adx(5); return Object.assign(x, { step: (i: number) => [x.update(...hlcOf(i)).value] }); },
   Stochastic: () => { const x = new Stochastic(5, 3, 3); return Object.assign(x, { step: (i: number) => { const v = x.update(...hlcOf(i)); return [v.k, v.d]; } }); },
-  Obv: () => { const x = new Obv(); return Object.assign(x, { step: (i: number) => [x.update(wave(i), 1000 + i)] }); },
+  Obv: () => { const x = new Obv(); return Object.assign(x, { step: (i: number) => [x.update(wave(i), 1000 + i).value] }); },
 };
 
 describe.each(Object.keys(all))('%s lifecycle', (name) => {
@@ -185,7 +186,7 @@ describe('tulip edge cases, reproduced on purpose', () => {
   it('ADX whose first window has no range stays NaN in both forms (tulip carries the NaN forward)', async () => {
     const batch = await adxBatch(flat, flat, flat, 5);
     const adx = new Adx(5);
-    const stream = flat.map((x) => adx.update(x, x, x));
+    const stream = flat.map((x) => adx.update(x, x, x).value);
     expect(batch[39]).toBeNaN();
     expect(stream[39]).toBeNaN();
   });

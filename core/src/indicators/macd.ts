@@ -49,7 +49,7 @@ export class Macd implements CloseIndicator<MacdValue>, MacdValue {
   get histogram(): number { return this.outHistogram; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(close: number): MacdValue {
+  update(close: number): this {
     const i = this.count++;
     if (i === 0) {
       this.shortEma = close;

@@ -15,14 +15,14 @@ export class Obv implements CloseVolumeIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > 0; }
 
-  update(close: number, volume: number): number {
+  update(close: number, volume: number): this {
     if (this.count++ > 0) {
       if (close > this.prev) this.sum += volume;
       else if (close < this.prev) this.sum -= volume;
     }
     this.prev = close;
     this.out = this.sum;
-    return this.out;
+    return this;
   }
 
   reset(): void {

@@ -6,7 +6,7 @@ import {
   Adx, Atr, BollingerBands, Ema, Macd, Obv, Rsi, Sma, Stochastic, Wma,
   adxBatch, atrBatch, bollingerBatch, emaBatch, macdBatch, obvBatch, rsiBatch, smaBatch, stochasticBatch, tulindLookback, wmaBatch,
 } from './index.ts';
-import type { StreamingIndicator } from './index.ts';
+import type { CloseIndicator, HlcIndicator, StreamingIndicator } from './index.ts';
 
 /** One indicator with one parameter set: how to drive its streaming form and how to get tulind's. */
 interface Case {
@@ -18,7 +18,7 @@ interface Case {
   batch(b: Bars): Promise<Float64Array[]>;
 }
 
-const close1 = (label: string, name: string, options: readonly number[], create: () => StreamingIndicator<number> & { update(c: number): number }, batch: (b: Bars) => Promise<Float64Array>): Case => ({
+const close1 = (label: string, name: string, options: readonly number[], create: () => CloseIndicator, batch: (b: Bars) => Promise<Float64Array>): Case => ({
   label, tulind: [name, options], outputs: ['value'],
   make() {
     const ind = create();
@@ -27,7 +27,7 @@ const close1 = (label: string, name: string, options: readonly number[], create:
   batch: async (b) => [await batch(b)],
 });
 
-const hlc1 = (label: string, name: string, options: readonly number[], create: () => StreamingIndicator<number> & { update(h: number, l: number, c: number): number }, batch: (b: Bars) => Promise<Float64Array>): Case => ({
+const hlc1 = (label: string, name: string, options: readonly number[], create: () => HlcIndicator, batch: (b: Bars) => Promise<Float64Array>): Case => ({
   label, tulind: [name, options], outputs: ['value'],
   make() {
     const ind = create();

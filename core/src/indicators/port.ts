@@ -4,6 +4,11 @@ import { ValidationError } from '../errors.ts';
 /**
  * An incremental indicator fed one bar at a time. It allocates nothing per update, so it can sit on the
  * per-tick hot path. Its values equal tulind's batch output at the same input index (see parity.unit.test.ts).
+ *
+ * `update` returns the indicator itself, to be read through `value` or the named outputs:
+ * `rsi.update(close).value`, `macd.update(close).histogram`. Returning a number instead would make V8 box
+ * it in a fresh heap object whenever it does not inline `update` (large callers, big indicators such as ADX),
+ * i.e. an allocation per tick; a reference and an inlined field read never allocate.
  */
 export interface StreamingIndicator<Value> {
   /**
@@ -21,17 +26,17 @@ export interface StreamingIndicator<Value> {
 
 /** Fed with closes (or any single series). */
 export interface CloseIndicator<Value = number> extends StreamingIndicator<Value> {
-  update(close: number): Value;
+  update(close: number): this;
 }
 
 /** Fed with high, low and close of each bar. */
 export interface HlcIndicator<Value = number> extends StreamingIndicator<Value> {
-  update(high: number, low: number, close: number): Value;
+  update(high: number, low: number, close: number): this;
 }
 
 /** Fed with close and volume of each bar. */
 export interface CloseVolumeIndicator<Value = number> extends StreamingIndicator<Value> {
-  update(close: number, volume: number): Value;
+  update(close: number, volume: number): this;
 }
 
 /** Parameters are a trust boundary (config, API): reject what tulind would reject or silently truncate. */

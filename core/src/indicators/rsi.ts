@@ -26,17 +26,17 @@ export class Rsi implements CloseIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(close: number): number {
+  update(close: number): this {
     const i = this.count++;
     const prev = this.prev;
     this.prev = close;
-    if (i === 0) return this.out;
+    if (i === 0) return this;
     const upward = close > prev ? close - prev : 0;
     const downward = close < prev ? prev - close : 0;
     if (i < this.period) {
       this.up += upward;
       this.down += downward;
-      return this.out;
+      return this;
     }
     if (i === this.period) {
       // tulip divides the seed sums by period (not multiply by 1/period): same operation, same bits.
@@ -47,7 +47,7 @@ export class Rsi implements CloseIndicator {
       this.down = (downward - this.down) * this.alpha + this.down;
     }
     this.out = 100.0 * (this.up / (this.up + this.down));
-    return this.out;
+    return this;
   }
 
   reset(): void {

@@ -4,7 +4,7 @@ import type { CloseIndicator } from './port.ts';
 
 /**
  * Mean of the last `period` inputs. Ready after `period` updates (lookback `period - 1`).
- * @example const sma = new Sma(20); for (const c of closes) if (!Number.isNaN(sma.update(c))) use(sma.value);
+ * @example const sma = new Sma(20); for (const c of closes) if (sma.update(c).isReady) use(sma.value);
  */
 export class Sma implements CloseIndicator {
   readonly period: number;
@@ -27,14 +27,14 @@ export class Sma implements CloseIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(close: number): number {
+  update(close: number): this {
     // Same order as tulip (add the new input, then drop the oldest) so rounding matches.
     this.sum += close;
     if (this.count >= this.period) this.sum -= this.window[this.head]!;
     this.window[this.head] = close;
     if (++this.head === this.period) this.head = 0;
     if (++this.count >= this.period) this.out = this.sum * this.scale;
-    return this.out;
+    return this;
   }
 
   reset(): void {

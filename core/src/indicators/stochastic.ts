@@ -38,6 +38,7 @@ export class Stochastic implements HlcIndicator<StochasticValue>, StochasticValu
   private minIndex = -1;
   private max = 0;
   private min = 0;
+  private head = 0;
   private count = 0;
   private outK = NaN;
   private outD = NaN;
@@ -60,39 +61,23 @@ export class Stochastic implements HlcIndicator<StochasticValue>, StochasticValu
   get d(): number { return this.outD; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(high: number, low: number, close: number): StochasticValue {
+  update(high: number, low: number, close: number): this {
     const i = this.count++;
     const kp = this.kPeriod;
-    const slot = i % kp;
-    this.highs[slot] = high;
-    this.lows[slot] = low;
+    this.highs[this.head] = high;
+    this.lows[this.head] = low;
+    if (++this.head === kp) this.head = 0;
     const trail = i >= kp ? i - kp + 1 : 0;
 
     // Highest high: rescan the window only when the previous maximum fell out of it (amortised O(1)).
     if (this.maxIndex < trail) {
-      this.maxIndex = trail;
-      this.max = this.highs[trail % kp]!;
-      for (let j = trail + 1; j <= i; j++) {
-        const bar = this.highs[j % kp]!;
-        if (bar >= this.max) {
-          this.max = bar;
-          this.maxIndex = j;
-        }
-      }
+      this.rescanMax(trail, i);
     } else if (high >= this.max) {
       this.maxIndex = i;
       this.max = high;
     }
     if (this.minIndex < trail) {
-      this.minIndex = trail;
-      this.min = this.lows[trail % kp]!;
-      for (let j = trail + 1; j <= i; j++) {
-        const bar = this.lows[j % kp]!;
-        if (bar <= this.min) {
-          this.min = bar;
-          this.minIndex = j;
-        }
-      }
+      this.rescanMin(trail, i);
     } else if (low <= this.min) {
       this.minIndex = i;
       this.min = low;
@@ -119,6 +104,42 @@ export class Stochastic implements HlcIndicator<StochasticValue>, StochasticValu
     return this;
   }
 
+  // The rescans are the cold path, kept out of update() so V8 can inline update() into its caller.
+  // Ties go to the newest bar, as in tulip, so the extreme stays in the window as long as possible.
+  private rescanMax(trail: number, i: number): void {
+    const kp = this.kPeriod;
+    let slot = trail % kp;
+    let max = this.highs[slot]!;
+    let maxIndex = trail;
+    for (let j = trail + 1; j <= i; j++) {
+      if (++slot === kp) slot = 0;
+      const bar = this.highs[slot]!;
+      if (bar >= max) {
+        max = bar;
+        maxIndex = j;
+      }
+    }
+    this.max = max;
+    this.maxIndex = maxIndex;
+  }
+
+  private rescanMin(trail: number, i: number): void {
+    const kp = this.kPeriod;
+    let slot = trail % kp;
+    let min = this.lows[slot]!;
+    let minIndex = trail;
+    for (let j = trail + 1; j <= i; j++) {
+      if (++slot === kp) slot = 0;
+      const bar = this.lows[slot]!;
+      if (bar <= min) {
+        min = bar;
+        minIndex = j;
+      }
+    }
+    this.min = min;
+    this.minIndex = minIndex;
+  }
+
   reset(): void {
     this.highs.fill(0);
     this.lows.fill(0);
@@ -134,6 +155,7 @@ export class Stochastic implements HlcIndicator<StochasticValue>, StochasticValu
     this.minIndex = -1;
     this.max = 0;
     this.min = 0;
+    this.head = 0;
     this.count = 0;
     this.outK = NaN;
     this.outD = NaN;

@@ -25,7 +25,7 @@ export class Wma implements CloseIndicator {
   get value(): number { return this.out; }
   get isReady(): boolean { return this.count > this.lookback; }
 
-  update(close: number): number {
+  update(close: number): this {
     const p = this.period;
     const i = this.count++;
     this.window[this.head] = close;
@@ -42,7 +42,7 @@ export class Wma implements CloseIndicator {
       this.sum -= this.window[oldest]!;
     }
     if (++this.head === p) this.head = 0;
-    return this.out;
+    return this;
   }
 
   reset(): void {
