@@ -6,3 +6,6 @@ export type * from './ports/bus.ts';
 export * from './money/index.ts';
 export * from './orders/index.ts';
 export * from './strategies/index.ts';
+export * from './risk/index.ts';
+export * from './executor/index.ts';
+export * from './portfolio/index.ts';

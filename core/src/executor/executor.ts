@@ -1,0 +1,215 @@
+// The executor: turns a signal's target position into orders (exit, entry, protective children) after risk.
+import type { DomainEvent, OrderRequested, OrderType, RejectionReason, Side } from '@qts/schemas';
+import { roundPriceForSide, roundToLot } from '../money/rounding.ts';
+import { checkOrder } from '../risk/check.ts';
+import { clientOrderIdFor } from './ids.ts';
+import type { ExecutionContext, ExecutorConfig, OrderDecision, OrderLeg, VenueRules } from './types.ts';
+
+const NONE: readonly OrderDecision[] = Object.freeze([]);
+type Held = 'long' | 'short' | 'flat';
+
+/**
+ * Decides the orders that move the position to the signal's target. Pure: ids derive from the signal id
+ * and time from ctx.now, so the same signal in the same context gives the same decisions.
+ *
+ * - target equals the held side: nothing (a restated signal is harmless).
+ * - held long/short, target flat: one reduce-only exit of the whole tradeable position.
+ * - held one side, target the other: the exit, then the entry sized after it.
+ * - short target without allowShort: treated as flat (long-only).
+ * A position smaller than the venue's minimum quantity or notional is dust that cannot be traded: flat.
+ * Entries are sized, rounded down to the lot step, checked against the venue minimums and cash (buys
+ * are never leveraged), then against risk (checkOrder); a refusal is an OrderRejected with its reason.
+ * A passing entry is followed by its stop-loss and take-profit children (reduce-only, one-cancels-other
+ * is the venue's job).
+ */
+export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: ExecutionContext, config: ExecutorConfig): readonly OrderDecision[] {
+  const s = signal.data;
+  const target: Held = s.direction === 'short' && !config.allowShort ? 'flat' : s.direction;
+  const rules = ctx.rules;
+  const price = ctx.lastPrice > 0 && Number.isFinite(ctx.lastPrice) ? ctx.lastPrice : s.price;
+  const position = ctx.position.quantity;
+  const tradeable = roundToLot(Math.abs(position), rules.lotStep);
+  const held: Held = isDust(tradeable, price, rules) ? 'flat' : position > 0 ? 'long' : 'short';
+  if (target === held) return NONE;
+
+  const base = { signalId: signal.id, strategyId: s.strategyId, instrument: s.instrument, ts: ctx.now };
+  const out: OrderDecision[] = [];
+  const fee = Math.max(rules.takerFeeBps, rules.makerFeeBps) / 10_000;
+  let positionAfter = position;
+  let cashAfter = ctx.cash;
+  if (held !== 'flat') {
+    const side: Side = held === 'long' ? 'sell' : 'buy';
+    const exitType: OrderType = config.orderType === 'limit' ? 'limit' : 'market';
+    const exit = makeOrder(config, base, 'exit', side, exitType, tradeable, price, rules, true);
+    const reason = checkOrder(exit, ctx);
+    if (reason !== null) return [reject(base, exit.clientOrderId, reason)];
+    out.push({ type: 'OrderRequested', data: exit });
+    positionAfter = held === 'long' ? position - tradeable : position + tradeable;
+    const exitPrice = exit.limitPrice ?? price;
+    cashAfter = held === 'long' ? ctx.cash + tradeable * exitPrice * (1 - fee) : ctx.cash - tradeable * exitPrice * (1 + fee);
+  }
+  if (target === 'flat') return out;
+
+  const side: Side = target === 'long' ? 'buy' : 'sell';
+  const entryId = clientOrderIdFor(signal.id, 'entry');
+  const probe = entryPrices(config, side, price, rules);
+  const sizingPrice = probe.limitPrice ?? probe.stopPrice ?? price;
+  const sized = sizeEntry(config, ctx, s.strength, side, sizingPrice, fee, cashAfter);
+  if (typeof sized !== 'number') return [...out, reject(base, entryId, sized)];
+  const quantity = roundToLot(sized, rules.lotStep);
+  const minimum = belowMinimum(quantity, sized, sizingPrice, rules);
+  if (minimum !== null) return [...out, reject(base, entryId, minimum)];
+
+  const entry = makeOrder(config, base, 'entry', side, config.orderType, quantity, price, rules, false);
+  const children = protectiveChildren(config, base, entry, sizingPrice, rules);
+  const withProtection: OrderRequested = children.stopLoss || children.takeProfit
+    ? { ...entry, protective: { stopLoss: children.stopLoss?.stopPrice, takeProfit: children.takeProfit?.limitPrice } }
+    : entry;
+  const grossBefore = ctx.grossExposure ?? Math.abs(position) * price;
+  const afterExit: ExecutionContext = {
+    ...ctx,
+    cash: cashAfter,
+    position: { quantity: positionAfter, averagePrice: positionAfter === 0 ? 0 : ctx.position.averagePrice },
+    grossExposure: grossBefore - (Math.abs(position) - Math.abs(positionAfter)) * price,
+  };
+  const reason = checkOrder(withProtection, afterExit);
+  if (reason !== null) return [...out, reject(base, entryId, reason)];
+  out.push({ type: 'OrderRequested', data: withProtection });
+  if (children.stopLoss) out.push({ type: 'OrderRequested', data: children.stopLoss });
+  if (children.takeProfit) out.push({ type: 'OrderRequested', data: children.takeProfit });
+  return out;
+}
+
+interface Base { readonly signalId: string; readonly strategyId: string; readonly instrument: string; readonly ts: number }
+
+function makeOrder(
+  config: ExecutorConfig, base: Base, leg: OrderLeg, side: Side, type: OrderType, quantity: number, price: number,
+  rules: VenueRules, reduceOnly: boolean,
+): OrderRequested {
+  const prices = type === 'market' ? {} : entryPrices({ ...config, orderType: type }, side, price, rules);
+  return {
+    clientOrderId: clientOrderIdFor(base.signalId, leg),
+    signalId: base.signalId,
+    strategyId: base.strategyId,
+    account: config.account,
+    venue: config.venue,
+    instrument: base.instrument,
+    side,
+    type,
+    quantity,
+    ...prices,
+    timeInForce: config.timeInForce,
+    reduceOnly,
+    ts: base.ts,
+  };
+}
+
+/**
+ * Limit and stop prices for an order of the configured type, rounded so they are never worse than
+ * computed (buy down, sell up). A stop-limit's limit sits one more offset beyond its stop.
+ */
+function entryPrices(config: ExecutorConfig, side: Side, price: number, rules: VenueRules): { limitPrice?: number; stopPrice?: number } {
+  const off = config.limitOffsetBps / 10_000;
+  const dir = side === 'buy' ? 1 : -1;
+  const round = (p: number): number => roundPriceForSide(p, rules.tickSize, side);
+  switch (config.orderType) {
+    case 'market':
+      return {};
+    case 'limit':
+      return { limitPrice: round(price * (1 - dir * off)) };
+    case 'stop-market':
+      return { stopPrice: round(price * (1 + dir * off)) };
+    case 'stop-limit':
+      return { stopPrice: round(price * (1 + dir * off)), limitPrice: round(price * (1 + dir * 2 * off)) };
+  }
+}
+
+function sizeEntry(
+  config: ExecutorConfig, ctx: ExecutionContext, strength: number, side: Side, price: number, fee: number, cash: number,
+): number | RejectionReason {
+  const sizing = config.sizing;
+  let quantity: number;
+  let capToCash = true;
+  switch (sizing.kind) {
+    case 'fixed-quantity':
+      quantity = sizing.quantity;
+      capToCash = false;
+      break;
+    case 'fixed-notional':
+      quantity = sizing.notional / price;
+      capToCash = false;
+      break;
+    case 'percent-equity':
+      // All-in must leave room for the fee, or cash goes negative on the fill.
+      quantity = (ctx.equity * sizing.percent) / 100 / (price * (1 + fee));
+      break;
+    case 'volatility-target':
+      if (!(ctx.atr !== undefined && ctx.atr > 0 && Number.isFinite(ctx.atr))) {
+        return { kind: 'NothingToDo', detail: 'volatility-target sizing needs the ATR (ctx.atr), which is missing or not yet warmed up' };
+      }
+      quantity = (ctx.equity * sizing.riskPercent) / 100 / (ctx.atr * sizing.atrMultiple);
+      break;
+  }
+  if (config.scaleByStrength) quantity *= strength;
+  if (side === 'buy') {
+    // Spot buys are paid in cash: no leverage. A tiny margin absorbs float rounding in the fee.
+    const affordable = Math.max(0, cash) / (price * (1 + fee)) * (1 - 1e-12);
+    if (quantity > affordable) {
+      if (!capToCash) return { kind: 'InsufficientFunds', available: cash, required: quantity * price * (1 + fee) };
+      quantity = affordable;
+    }
+  }
+  return Number.isFinite(quantity) && quantity > 0 ? quantity : 0;
+}
+
+/** Checks the rounded quantity; a refusal reports the size as computed, before the lot rounding ate it. */
+function belowMinimum(quantity: number, sized: number, price: number, rules: VenueRules): RejectionReason | null {
+  if (quantity <= 0 || quantity < rules.minQuantity) return { kind: 'BelowMinQuantity', limit: Math.max(rules.minQuantity, rules.lotStep), requested: sized };
+  if (quantity * price < rules.minNotional) return { kind: 'BelowMinNotional', limit: rules.minNotional, requested: quantity * price };
+  return null;
+}
+
+function isDust(quantity: number, price: number, rules: VenueRules): boolean {
+  return quantity <= 0 || quantity < rules.minQuantity || quantity * price < rules.minNotional;
+}
+
+function protectiveChildren(
+  config: ExecutorConfig, base: Base, entry: OrderRequested, entryPrice: number, rules: VenueRules,
+): { stopLoss?: OrderRequested; takeProfit?: OrderRequested } {
+  const exitSide: Side = entry.side === 'buy' ? 'sell' : 'buy';
+  const dir = entry.side === 'buy' ? 1 : -1;
+  const child = (leg: OrderLeg, type: OrderType, prices: { stopPrice?: number; limitPrice?: number }): OrderRequested => ({
+    clientOrderId: clientOrderIdFor(base.signalId, leg),
+    signalId: base.signalId,
+    strategyId: base.strategyId,
+    account: config.account,
+    venue: config.venue,
+    instrument: base.instrument,
+    side: exitSide,
+    type,
+    quantity: entry.quantity,
+    ...prices,
+    // Protection must outlive the session that placed it.
+    timeInForce: 'GTC',
+    reduceOnly: true,
+    parentClientOrderId: entry.clientOrderId,
+    ts: base.ts,
+  });
+  const out: { stopLoss?: OrderRequested; takeProfit?: OrderRequested } = {};
+  if (config.stopLossPct !== undefined && config.stopLossPct > 0) {
+    const stop = roundPriceForSide(entryPrice * (1 - (dir * config.stopLossPct) / 100), rules.tickSize, exitSide);
+    if (stop > 0) out.stopLoss = child('stop-loss', 'stop-market', { stopPrice: stop });
+  }
+  if (config.takeProfitPct !== undefined && config.takeProfitPct > 0) {
+    const limit = roundPriceForSide(entryPrice * (1 + (dir * config.takeProfitPct) / 100), rules.tickSize, exitSide);
+    if (limit > 0) out.takeProfit = child('take-profit', 'limit', { limitPrice: limit });
+  }
+  return out;
+}
+
+function reject(base: Base, clientOrderId: string, reason: RejectionReason): OrderDecision {
+  return {
+    type: 'OrderRejected',
+    data: { clientOrderId, signalId: base.signalId, strategyId: base.strategyId, instrument: base.instrument, reason, ts: base.ts },
+  };
+}
