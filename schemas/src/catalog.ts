@@ -1,7 +1,7 @@
 // The event catalog: each event type's versioned schemas, upcasters, topic, stream name and partition key.
 import type { z } from 'zod';
 import { BarClosedV1, BarClosedV2, QuoteUpdatedV1, TradeTickV1, upcastBarClosedV1 } from './events/market.ts';
-import { SignalEmittedV1 } from './events/signals.ts';
+import { BarEvaluatedV1, SignalEmittedV1 } from './events/signals.ts';
 import {
   OrderAcceptedV1, OrderCancelledV1, OrderCancelRequestedV1, OrderExpiredV1, OrderFilledV1,
   OrderRejectedV1, OrderRequestedV1, OrderSubmittedV1,
@@ -55,6 +55,7 @@ export const catalog = {
     upcasters: { 1: upcastBarClosedV1 as (data: never) => unknown },
   }),
   SignalEmitted: define(topics.signals, SignalEmittedV1, (d) => `signals-${d.strategyId}`, byInstrument),
+  BarEvaluated: define(topics.signals, BarEvaluatedV1, (d) => `evaluations-${d.strategyId}`, byInstrument),
   OrderRequested: define(topics.orders, OrderRequestedV1, (d) => `order-${d.clientOrderId}`, byInstrument),
   OrderRejected: define(topics.orders, OrderRejectedV1, (d) => `order-${d.clientOrderId}`, byInstrument),
   OrderSubmitted: define(topics.orders, OrderSubmittedV1, (d) => `order-${d.clientOrderId}`, byInstrument),

@@ -6,7 +6,7 @@ import { jsonSchemas } from './json-schema.ts';
 describe('catalog', () => {
   it('covers market data, signals, the order lifecycle, risk and strategy control', () => {
     expect(eventTypes).toEqual(expect.arrayContaining([
-      'TradeTick', 'QuoteUpdated', 'BarClosed', 'SignalEmitted', 'OrderRequested', 'OrderRejected', 'OrderSubmitted',
+      'TradeTick', 'QuoteUpdated', 'BarClosed', 'SignalEmitted', 'BarEvaluated', 'OrderRequested', 'OrderRejected', 'OrderSubmitted',
       'OrderAccepted', 'OrderFilled', 'OrderCancelRequested', 'OrderCancelled', 'OrderExpired', 'RiskLimitBreached',
       'TradingHalted', 'TradingResumed', 'StrategyStarted', 'StrategyStopped', 'StrategyParamsChanged',
     ]));

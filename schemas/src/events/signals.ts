@@ -21,3 +21,17 @@ export const SignalEmittedV1 = z.object({
   }).optional(),
 });
 export type SignalEmitted = z.infer<typeof SignalEmittedV1>;
+
+/**
+ * A strategy's progress: it evaluated the bar closing at `asOf` and emitted `signals` signals for it,
+ * published after them. The executor trades a bar only once every strategy of the instrument has
+ * evaluated the bar before it, so live paper trading is processed in event time exactly like a
+ * backtest, whatever the delivery timing; and the audit shows every bar a strategy looked at.
+ */
+export const BarEvaluatedV1 = z.object({
+  strategyId: z.string().min(1).max(128),
+  instrument: Instrument,
+  asOf: EpochMs,
+  signals: z.number().int().nonnegative(),
+});
+export type BarEvaluated = z.infer<typeof BarEvaluatedV1>;
