@@ -58,7 +58,7 @@ export async function tulindLookback(name: string, options: readonly number[]): 
  * Runs any tulind indicator and returns its outputs aligned to the input index: `out[k][i]` belongs to
  * input bar i, NaN for i < lookback. Inputs must have equal lengths (tulind would silently align
  * unequal ones by their ends).
- * @example const [upper] = await tulindBatch('bbands', [closes], [20, 2]); // outputs in tulind's order
+ * @example const [lower, middle, upper] = await tulindBatch('bbands', [closes], [20, 2]); // tulind's output order
  */
 export async function tulindBatch(name: string, inputs: readonly Series[], options: readonly number[]): Promise<Float64Array[]> {
   const ind = await lookup(name);

@@ -9,6 +9,9 @@ import { ValidationError } from '../errors.ts';
  * `rsi.update(close).value`, `macd.update(close).histogram`. Returning a number instead would make V8 box
  * it in a fresh heap object whenever it does not inline `update` (large callers, big indicators such as ADX),
  * i.e. an allocation per tick; a reference and an inlined field read never allocate.
+ *
+ * Inputs are trusted numbers: like tulip, a NaN input poisons running sums until `reset()`, so prices
+ * are validated where they enter the system (the event schemas), not once per tick here.
  */
 export interface StreamingIndicator<Value> {
   /**
