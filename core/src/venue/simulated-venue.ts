@@ -61,7 +61,8 @@ const DAY_MS = 86_400_000;
 /** Quantities below this are float dust, not an open remainder. */
 const DUST = 1e-12;
 
-function quoteCurrency(instrument: string): string {
+/** The currency fees and cash are in: the part after the slash (BTC/USDT -> USDT), else USD. */
+export function quoteCurrency(instrument: string): string {
   const slash = instrument.indexOf('/');
   return slash >= 0 ? instrument.slice(slash + 1) : 'USD';
 }
@@ -79,8 +80,16 @@ export class SimulatedVenue {
   private readonly known = new Set<string>();
   private readonly positions = new Map<string, number>();
   private readonly out: VenueEvent[] = [];
+  /** Cash left for buys inside the bar being traded (NaN: no cash source, buys are not capped). */
+  private cashLeft = NaN;
 
-  constructor(readonly config: SimulatedVenueConfig = defaultVenueConfig) {
+  /**
+   * `cash`, when given, makes this a spot account: a buy that adds to a position is never leveraged.
+   * It fills at most what the cash pays at the fill price, fee included, and the rest is cancelled,
+   * so all-in sizing decided at a close still works when the next open gaps up (backtesting.py and
+   * Freqtrade size at the fill price too).
+   */
+  constructor(readonly config: SimulatedVenueConfig = defaultVenueConfig, private readonly cash?: () => number) {
     this.name = config.venue ?? 'sim';
     if (!(config.maxVolumeShare > 0) || config.maxVolumeShare > 1) throw new RangeError('maxVolumeShare must be in (0, 1]');
     if (!(config.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
@@ -163,6 +172,7 @@ export class SimulatedVenue {
     const t = bar.openTime;
     const cap = this.config.maxVolumeShare >= 1 ? Infinity : this.config.maxVolumeShare * bar.volume;
     const budget = { left: cap };
+    this.cashLeft = this.cash ? this.cash() : NaN;
     for (let i = 0; i < this.open.length; i++) {
       const o = this.open[i]!;
       if (o.order.instrument === bar.instrument && o.order.timeInForce === 'DAY' && t >= o.expiresAt) this.close(i--, t, 'DAY order expired', 'expire');
@@ -222,14 +232,35 @@ export class SimulatedVenue {
       if (o.order.timeInForce === 'FOK') return;
       quantity = this.roundLot(budget.left);
     }
-    if (!(quantity > DUST)) return;
+    let unaffordable = false;
+    if (side === 'buy' && !o.order.reduceOnly && !Number.isNaN(this.cashLeft)) {
+      const perUnit = fill.price * (1 + this.feeBps(fill) / 10_000);
+      const affordable = this.roundLot(Math.max(0, this.cashLeft) / perUnit);
+      if (quantity > affordable) {
+        if (o.order.timeInForce === 'FOK') return;
+        quantity = affordable;
+        unaffordable = true;
+      }
+    }
+    if (!(quantity > DUST)) {
+      if (unaffordable) this.close(this.open.indexOf(o), bar.openTime, `insufficient cash at the fill price ${fill.price}`, 'cancel');
+      return;
+    }
     budget.left -= quantity;
     this.emitFill(o, fill, quantity, bar.openTime);
+    if (unaffordable) {
+      this.close(this.open.indexOf(o), bar.openTime, `insufficient cash for the remaining ${o.remaining} at the fill price ${fill.price}`, 'cancel');
+      return;
+    }
     if (o.remaining <= DUST * Math.max(1, o.order.quantity) || (o.order.reduceOnly && this.positionOf(o.order.instrument) === 0)) {
       this.finish(o, bar.openTime);
       return;
     }
     this.cancelSiblings(o, bar.openTime);
+  }
+
+  private feeBps(fill: FillPrice): number {
+    return fill.liquidity === 'maker' ? this.config.makerFeeBps : this.config.takerFeeBps;
   }
 
   private roundLot(q: number): number {
@@ -243,13 +274,15 @@ export class SimulatedVenue {
     o.remaining -= quantity;
     o.filled += quantity;
     o.fillCount++;
-    const bps = fill.liquidity === 'maker' ? this.config.makerFeeBps : this.config.takerFeeBps;
+    const bps = this.feeBps(fill);
+    const fee = (fill.price * quantity * bps) / 10_000;
+    if (!Number.isNaN(this.cashLeft)) this.cashLeft += side === 'buy' ? -(fill.price * quantity) - fee : fill.price * quantity - fee;
     this.positions.set(instrument, this.positionOf(instrument) + (side === 'buy' ? quantity : -quantity));
     this.out.push({
       type: 'OrderFilled',
       data: {
         clientOrderId, instrument, venueOrderId: o.venueOrderId, fillId: `${o.venueOrderId}-${o.fillCount}`, side,
-        price: fill.price, quantity, fee: (fill.price * quantity * bps) / 10_000, feeCurrency: quoteCurrency(instrument),
+        price: fill.price, quantity, fee, feeCurrency: quoteCurrency(instrument),
         liquidity: fill.liquidity, ts,
       },
     });

@@ -190,6 +190,20 @@ describe('SimulatedVenue', () => {
     expect(fills(v.onTick(tick(3, 94.5)))[0]).toMatchObject({ price: 95, quantity: 1, ts: 3 });
   });
 
+  it('never leverages a buy on a cash account: fills what the cash pays at the fill price, fee included, and cancels the rest', () => {
+    let cash = 1_000;
+    const v = new SimulatedVenue({ ...base, takerFeeBps: 10, lotStep: 0.001 }, () => cash);
+    v.submit(order({ clientOrderId: 'o1', quantity: 10 }), 0); // sized at 100, the market opens at 125
+    const events = v.onBar(bar(0, 125, 126, 124, 125));
+    const [f] = fills(events);
+    expect(f?.quantity).toBeCloseTo(7.992, 9); // floor(1000 / (125 * 1.001), 0.001)
+    expect(f!.quantity * 125 + f!.fee).toBeLessThanOrEqual(1_000);
+    expect(events.at(-1)).toMatchObject({ type: 'OrderCancelled' });
+    cash = 0;
+    v.submit(order({ clientOrderId: 'o2', quantity: 1 }), MIN);
+    expect(types(v.onBar(bar(MIN, 125, 126, 124, 125)))).toEqual(['OrderCancelled']);
+  });
+
   it('gives the same events for the same orders and bars', () => {
     const run = () => {
       const v = new SimulatedVenue({ ...base, maxVolumeShare: 0.3, slippageBps: 3 });

@@ -1,0 +1,98 @@
+// Backtest benchmarks: whole-path replay speed (bars/s on one core) and a 100-point grid on two worker threads.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { loadBars } from '../src/testing/data.ts';
+import { runBacktest } from '../src/backtest/engine.ts';
+import { expandGrid } from '../src/backtest/optimize.ts';
+import { repeatSeries, sliceSeries, type BarSeries } from '../src/backtest/series.ts';
+import { smaCross } from '../src/strategies/sma-cross.ts';
+import type { Timeframe } from '@qts/schemas';
+
+/** Same shape as infra/src/bench/main.ts BenchRow (core does not import infra). */
+export interface BenchRow {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target?: string;
+}
+
+const RUNS = 3;
+
+function seriesOf(name: string, timeframe: Timeframe): BarSeries {
+  const b = loadBars(name);
+  return { instrument: name.split('-')[0]!, venue: 'csv', timeframe, length: b.length, openTime: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Whole path (strategy, executor, risk, portfolio, simulated venue; no persistence) on >= 5M real 1m bars. */
+function replayRows(): BenchRow[] {
+  const fut = seriesOf('FUT-2006-1m', '1m');
+  const times = Math.ceil(5_000_000 / fut.length);
+  const bars = repeatSeries(fut, times); // 30,889 bars x 162, each copy shifted in time after the previous
+  runBacktest({ bars: sliceSeries(bars, 0, 200_000), strategy: smaCross, params: { fast: 10, slow: 30 } }); // warm the JIT
+  const rates: number[] = [];
+  let fills = 0;
+  for (let k = 0; k < RUNS; k++) {
+    const t0 = performance.now();
+    const r = runBacktest({ bars, strategy: smaCross, params: { fast: 10, slow: 30 }, cash: 10_000 });
+    const s = (performance.now() - t0) / 1000;
+    rates.push(bars.length / s);
+    fills = r.fills;
+  }
+  const m = median(rates);
+  console.error(`backtest replay: ${bars.length} bars, ${fills} fills; runs ${rates.map((r) => Math.round(r)).join(', ')} bars/s`);
+  return [
+    { name: `backtest replay sma-cross 10/30, ${(bars.length / 1e6).toFixed(2)}M 1m bars, 1 core (median of ${RUNS})`, value: m, unit: 'bars/s', target: '>= 1,000,000' },
+    { name: 'backtest replay spread (max - min) / median', value: ((Math.max(...rates) - Math.min(...rates)) / m) * 100, unit: '%' },
+  ];
+}
+
+/** One year of hourly bars: EURUSD-1h (5,000 bars, ~10 months) played twice, time-shifted, cut at 365 days. */
+function yearOfHourly(): BarSeries {
+  const eur = seriesOf('EURUSD-1h', '1h');
+  const twice = repeatSeries(eur, 2);
+  const end = twice.openTime[0]! + 365 * 86_400_000;
+  let n = 0;
+  while (n < twice.length && twice.openTime[n]! < end) n++;
+  return sliceSeries(twice, 0, n);
+}
+
+async function gridOnce(bars: BarSeries, workers: number): Promise<number> {
+  const points = expandGrid({ fast: { from: 5, to: 50, step: 5 }, slow: { from: 60, to: 150, step: 10 } });
+  const execArgv = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+  const t0 = performance.now();
+  const pool = Array.from({ length: workers }, () => new Worker(new URL('./backtest-grid-worker.ts', import.meta.url), { execArgv }));
+  const done = await Promise.all(pool.map((w, k) => new Promise<number>((resolve, reject) => {
+    w.once('message', (rows: number) => resolve(rows));
+    w.once('error', reject);
+    w.postMessage({ bars, points: points.filter((_, i) => i % workers === k) });
+  })));
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(pool.map((w) => w.terminate()));
+  if (done.reduce((a, b) => a + b, 0) !== points.length) throw new Error('grid bench lost points');
+  return seconds;
+}
+
+async function gridRows(): Promise<BenchRow[]> {
+  const bars = yearOfHourly();
+  const workers = Math.min(2, availableParallelism());
+  const secs: number[] = [];
+  for (let k = 0; k < RUNS; k++) secs.push(await gridOnce(bars, workers));
+  const m = median(secs);
+  console.error(`backtest grid: 100 points x ${bars.length} hourly bars on ${workers} workers; runs ${secs.map((s) => s.toFixed(2)).join(', ')} s`);
+  return [
+    { name: `backtest grid 100 points x 1 year hourly (${bars.length} bars), ${workers} workers incl. start-up (median of ${RUNS})`, value: m, unit: 's', target: '< 10' },
+    { name: 'backtest grid spread (max - min) / median', value: ((Math.max(...secs) - Math.min(...secs)) / m) * 100, unit: '%' },
+  ];
+}
+
+export async function benchBacktest(): Promise<BenchRow[]> {
+  return [...replayRows(), ...(await gridRows())];
+}
+
+// Run directly: node --import tsx core/bench/backtest.bench.ts
+if (import.meta.url === `file://${process.argv[1]}`) console.table(await benchBacktest());
