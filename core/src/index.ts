@@ -7,6 +7,7 @@ export * from './money/index.ts';
 export * from './orders/index.ts';
 export * from './strategies/index.ts';
 export * from './venue/index.ts';
+export * from './backtest/index.ts';
 export * from './risk/index.ts';
 export * from './executor/index.ts';
 export * from './portfolio/index.ts';
