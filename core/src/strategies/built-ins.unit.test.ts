@@ -66,6 +66,14 @@ describe('rsi-reversion', () => {
   });
 });
 
+describe('rsi-reversion levels', () => {
+  it('counts reaching the oversold level exactly as crossing it', () => {
+    // RSI(2): moves -3, -3 seed up 0, down 3 (RSI 0); +1 gives up 0.5, down 1.5: RSI exactly 25.
+    const signals = collectSignals(rsiReversion, barsFromCloses([16, 13, 10, 11]), { period: 2, oversold: 25, overbought: 75 });
+    expect(calls(signals)).toEqual([[3, 'long']]);
+  });
+});
+
 describe('bollinger-breakout', () => {
   it('enters on a close outside a band and exits on the close back across the middle band', () => {
     // BB(4, 1): i=3 flat window, bands all 10 (warm-up, flat); i=4 upper 11.37 < 12 -> long; i=5 upper exactly 12,
@@ -148,6 +156,23 @@ describe('every built-in', () => {
   it.each(Object.keys(builtInStrategies))('%s is deterministic: same bars, same signals', (kind) => {
     const strategy: AnyStrategy = builtInStrategies[kind]!;
     expect(collectSignals(strategy, bars)).toEqual(collectSignals(strategy, bars));
+  });
+
+  it.each(Object.keys(builtInStrategies))('%s reuses one step and the shared empty list on quiet bars (no allocation per bar)', (kind) => {
+    const strategy: AnyStrategy = builtInStrategies[kind]!;
+    let s = strategy.init(parseStrategyParams(strategy, undefined));
+    const first = strategy.onBar(s, bars[0]!);
+    let quiet = 0;
+    for (const bar of bars.slice(1, 2000)) {
+      const step = strategy.onBar(s, bar);
+      expect(step).toBe(first);
+      s = step[0];
+      if (step[1].length === 0) {
+        expect(step[1]).toBe(NO_SIGNALS);
+        quiet++;
+      }
+    }
+    expect(quiet).toBeGreaterThan(1500);
   });
 
   it.each(Object.keys(builtInStrategies))('%s states are independent: two runs interleaved give the runs alone', (kind) => {

@@ -7,7 +7,7 @@ import { macdCross } from './macd-cross.ts';
 import { rsiReversion } from './rsi-reversion.ts';
 import { smaCross } from './sma-cross.ts';
 import { NO_SIGNALS, parseStrategyParams } from './strategy.ts';
-import type { Direction, Opinion, SignalIntent, Strategy } from './strategy.ts';
+import type { AnyStrategy, Direction, Opinion, SignalIntent, Strategy } from './strategy.ts';
 import { barsFromCloses, barsFromColumns, collectSignals } from './testing.ts';
 
 type View = Direction | null | readonly [Direction, number];
@@ -208,6 +208,21 @@ describe('combinators are strategies', () => {
       }
     }
     expect(emitted).toBeGreaterThan(10);
+  });
+
+  it('reuse one step and the shared empty list on quiet bars, like the built-ins', () => {
+    const real = barsFromColumns(loadBars('BTCUSDT-5m'), 300_000).slice(0, 2000);
+    const hybrids: AnyStrategy[] = [unanimous([smaCross, macdCross]), majority([smaCross, macdCross, rsiReversion]), gate(smaCross, rsiReversion)];
+    for (const strategy of hybrids) {
+      let s = strategy.init(parseStrategyParams(strategy, {}));
+      const first = strategy.onBar(s, real[0]!);
+      for (const bar of real.slice(1)) {
+        const step = strategy.onBar(s, bar);
+        expect(step).toBe(first);
+        if (step[1].length === 0) expect(step[1]).toBe(NO_SIGNALS);
+        s = step[0];
+      }
+    }
   });
 
   it('refuse two children with the same name', () => {
