@@ -16,3 +16,4 @@ export { strategiesProjection } from './projections/strategies.ts';
 export { riskProjection } from './projections/risk.ts';
 export { recordDeadLetters, deadLetterRow } from './projections/dead-letters.ts';
 export type { DeadLetterInput } from './projections/dead-letters.ts';
+export { createReadModels, encodeCursor, decodeCursor } from './read-models.ts';

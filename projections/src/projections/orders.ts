@@ -1,4 +1,4 @@
-// Orders through their lifecycle (status, filled quantity, average fill price, time of each step) and their fills.
+// Orders through their lifecycle (statuses as in core's order decider) (status, filled quantity, average fill price, time of each step) and their fills.
 import { Decimal } from 'decimal.js';
 import { sql, type Kysely } from 'kysely';
 import type { DomainEvent } from '@qts/schemas';
@@ -53,12 +53,12 @@ export function evolveOrder(row: OrderTable, e: DomainEvent): void {
       row.first_fill_at ??= d.ts;
       if (d.venueOrderId) row.venue_order_id ??= d.venueOrderId;
       if (row.quantity !== null && after.gte(row.quantity.toString())) { row.status = 'filled'; row.filled_at = d.ts; }
-      else if (!terminal.has(row.status)) row.status = 'partially_filled';
+      else if (!terminal.has(row.status)) row.status = 'partially-filled';
       break;
     }
     case 'OrderCancelRequested':
+      // Like core's order decider: a cancel request is a flag (cancel_requested_at), not a status.
       row.cancel_requested_at = e.data.ts;
-      if (!terminal.has(row.status)) row.status = 'cancel_requested';
       break;
     case 'OrderCancelled':
       row.cancelled_at = e.data.ts; row.cancel_reason = e.data.reason;

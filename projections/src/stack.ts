@@ -1,0 +1,84 @@
+// The read side wired end to end for tests, benchmarks and the embedded runtime: event store, projector, read models, API.
+import {
+  barsBacktestRunner, createPgliteDb, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, PostgresEventStore, startApiServer,
+  tokenFromSecret, type ApiOptions, type ApiServer, type PgDatabase, type ReadModels,
+} from '@qts/adapters';
+import { uuidv7Ids, type BarClosed, type DomainEvent } from '@qts/schemas';
+import type { ReadDb } from './db.ts';
+import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
+import { createReadModels } from './read-models.ts';
+
+export interface ReadSideStack {
+  readonly database: PgDatabase;
+  readonly db: ReadDb;
+  readonly store: PostgresEventStore;
+  readonly projector: Projector;
+  readonly running: RunningProjector;
+  readonly read: ReadModels;
+  readonly api: ApiServer;
+  readonly token: string;
+  /** Appends events to their streams (expected revision 'any'), as the rest of the system would. */
+  append(events: readonly DomainEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** A Postgres URL and schema for the read models and the event store; PGlite in memory when absent. */
+  readonly postgres?: { readonly url: string; readonly schema: string };
+  readonly projector?: ProjectorOptions;
+  readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log'>>;
+  readonly token?: string;
+}
+
+/** Loads a backtest's bars from the bars projection, page by page. */
+export function barsFromReadModels(read: ReadModels) {
+  return async (r: { instrument: string; timeframe: string; venue?: string | undefined; from?: number | undefined; to?: number | undefined }): Promise<BarClosed[]> => {
+    const out: BarClosed[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await read.bars({ instrument: r.instrument, timeframe: r.timeframe as BarClosed['timeframe'] & '1m', from: r.from, to: r.to, cursor, limit: 1000, venue: r.venue });
+      for (const b of page.items) {
+        out.push({ venue: b.venue, instrument: b.instrument, timeframe: b.timeframe as BarClosed['timeframe'], openTime: b.openTime, closeTime: b.closeTime, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume });
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    const venues = [...new Set(out.map((b) => b.venue))];
+    if (venues.length > 1) throw new Error(`${r.instrument} has ${r.timeframe} bars from several venues (${venues.join(', ')}); name one`);
+    return out;
+  };
+}
+
+export async function startReadSide(options: StackOptions = {}): Promise<ReadSideStack> {
+  const database = options.postgres
+    ? await createPostgresDb(options.postgres.url, { schema: options.postgres.schema, maxConnections: 20 })
+    : await createPgliteDb('memory://');
+  const db = database.db as ReadDb;
+  const store = await PostgresEventStore.create(database, { schema: options.postgres ? `${options.postgres.schema}_es` : 'event_store', pollIntervalMs: 50 });
+  const projector = new Projector(db, options.projector);
+  await projector.migrate();
+  const running = projector.run(store);
+  const read = createReadModels(db);
+  const clock = { now: () => Date.now() };
+  const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
+  const commands = eventStoreCommands({ store, clock, ids: uuidv7Ids, backtests });
+  const token = options.token ?? 'test-token-0123456789';
+  const api = await startApiServer({ read, commands, backtests, store, token: tokenFromSecret(token), rateLimit: false, ...options.api });
+  return {
+    database, db, store, projector, running, read, api, token,
+    async append(events) {
+      // Consecutive events of one stream go in one append; the global order of the input is kept.
+      for (let i = 0; i < events.length;) {
+        let j = i + 1;
+        while (j < events.length && events[j]!.stream === events[i]!.stream) j++;
+        await store.append(events[i]!.stream, events.slice(i, j), 'any');
+        i = j;
+      }
+    },
+    async close() {
+      await api.close();
+      await running.close();
+      await store.close();
+      await database.close();
+    },
+  };
+}
