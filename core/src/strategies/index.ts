@@ -12,3 +12,5 @@ export type { BollingerBreakoutState } from './bollinger-breakout.ts';
 export { builtInStrategies } from './builtins.ts';
 export { gate, majority, unanimous, weighted } from './combinators.ts';
 export type { Child, CombinedParams, CombinedState, GateOptions, GateState, WeightedChild } from './combinators.ts';
+export { strategyFromSpec } from './spec.ts';
+export type { ChildSpec, StrategySpec, WeightedSpec } from './spec.ts';
