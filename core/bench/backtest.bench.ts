@@ -63,9 +63,10 @@ function yearOfHourly(): BarSeries {
 
 async function gridOnce(bars: BarSeries, workers: number): Promise<number> {
   const points = expandGrid({ fast: { from: 5, to: 50, step: 5 }, slow: { from: 60, to: 150, step: 10 } });
-  const execArgv = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+  // On Node 20 a worker does not inherit `--import tsx`: it registers tsx itself, then loads the TypeScript module.
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./backtest-grid-worker.ts', import.meta.url).href)}); })`;
   const t0 = performance.now();
-  const pool = Array.from({ length: workers }, () => new Worker(new URL('./backtest-grid-worker.ts', import.meta.url), { execArgv }));
+  const pool = Array.from({ length: workers }, () => new Worker(boot, { eval: true }));
   const done = await Promise.all(pool.map((w, k) => new Promise<number>((resolve, reject) => {
     w.once('message', (rows: number) => resolve(rows));
     w.once('error', reject);

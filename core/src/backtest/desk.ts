@@ -62,7 +62,8 @@ export class Desk {
       case 'OrderFilled': {
         this.portfolio = applyFill(this.portfolio, event.data);
         const p = positionOf(this.portfolio, this.instrument);
-        this.position = p.quantity;
+        // Below half a lot is float dust the executor treats as flat; so does the per-bar mark.
+        this.position = Math.abs(p.quantity) < this.rules.lotStep / 2 ? 0 : p.quantity;
         this.averagePrice = p.averagePrice;
         this.cash = this.portfolio.cash;
         this.totalFees = this.portfolio.fees;

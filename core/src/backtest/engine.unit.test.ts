@@ -130,7 +130,7 @@ describe('golden run: sma-cross 10/30 on BTCUSDT-5m, defaults (all-in, long-only
 
 const GOLDEN = {
   bars: 10_999, events: 2_227, signals: 435, orders: 434, fills: 434, trades: 217, finalEquity: 8_207.32,
-  hash: 'e2fa1710b67a1b6687c5e67181d46311c3af4b56878db10af3d29615258654b3',
+  hash: 'e2973b2dba7f4b8f336c09fdbd96bdad0cc39cb17c842507d0a7ce1d1dc9bf8b',
 };
 
 describe('cross-check against an independent vectorised computation', () => {

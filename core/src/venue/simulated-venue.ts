@@ -6,6 +6,7 @@
 import type {
   OrderAccepted, OrderCancelled, OrderExpired, OrderFilled, OrderRejected, OrderRequested, OrderSubmitted, TradeTick,
 } from '@qts/schemas';
+import { roundToLot } from '../money/rounding.ts';
 import { limitFill, marketFill, stopGapped, stopMarketFill, stopTriggered, type BarPrices, type FillPrice } from './fill-rules.ts';
 
 export interface SimulatedVenueConfig {
@@ -265,8 +266,7 @@ export class SimulatedVenue {
 
   private roundLot(q: number): number {
     const step = this.config.lotStep ?? 0;
-    if (!(step > 0)) return q;
-    return Math.floor(q / step + 1e-9) * step;
+    return step > 0 ? roundToLot(q, step) : q;
   }
 
   private emitFill(o: OpenOrder, fill: FillPrice, quantity: number, ts: number): void {

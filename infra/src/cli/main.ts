@@ -1,7 +1,9 @@
 // The qts command line: one entry point; each command lives in its own module and registers itself.
 import { Command } from 'commander';
 import { registerStart } from './start.ts';
+import { registerBacktest } from './backtest.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
 registerStart(program);
+registerBacktest(program);
 await program.parseAsync(process.argv);

@@ -1,0 +1,101 @@
+// `qts backtest` run as a user runs it (a child process from the repo root): printed output and exit codes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../../..');
+const data = (name: string) => join(root, '..', 'shared', 'data', name);
+const sample = join(root, 'infra', 'data', 'sample', 'BTCUSDT-5m.csv');
+const btc = process.env['QTS_SHARED_DATA'] ? join(process.env['QTS_SHARED_DATA'], 'BTCUSDT-5m.csv') : data('BTCUSDT-5m.csv');
+
+function qts(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/src/cli/main.ts', 'backtest', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('qts backtest', () => {
+  it('prints the metrics table and the event hash for one run, inferring instrument and timeframe from the file name', () => {
+    const r = qts('--strategy', 'sma-cross', '--params', '{"fast":10,"slow":30}', '--data', btc);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^sma-cross \{"fast":10,"slow":30\} on BTCUSDT 5m: 10999 bars/);
+    for (const label of ['total return', 'CAGR', 'Sharpe (rf 0)', 'Sortino (rf 0)', 'max drawdown', 'Calmar', 'win rate', 'profit factor', 'exposure']) {
+      expect(r.stdout).toContain(label);
+    }
+    expect(r.stdout).toMatch(/final equity\s+8,207\.32/);
+    expect(r.stdout).toMatch(/event hash [0-9a-f]{64}/);
+  });
+
+  it('prints JSON with metrics, every trade, the equity curve and the event hash; the same run gives the same hash', () => {
+    const run = () => JSON.parse(qts('--data', btc, '--params', '{"fast":10,"slow":30}', '--json', '--fee-bps', '5', '--slippage-bps', '2').stdout) as {
+      metrics: { trades: number; finalEquity: number }; trades: unknown[]; equityCurve: { time: number; equity: number }[]; eventHash: string;
+    };
+    const a = run();
+    expect(a.trades).toHaveLength(a.metrics.trades);
+    expect(a.equityCurve).toHaveLength(10_999);
+    expect(a.equityCurve.at(-1)!.equity).toBeCloseTo(a.metrics.finalEquity, 6);
+    expect(run().eventHash).toBe(a.eventHash);
+  });
+
+  it('refuses parameters out of range, naming the field and the allowed range, with exit code 2', () => {
+    const r = qts('--params', '{"fast":500,"slow":30}', '--data', btc);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('fast: must be between 2 and 200, got 500');
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses a bad flag value with the allowed range', () => {
+    const r = qts('--data', btc, '--fee-bps', '-3');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--fee-bps must be between 0 and 1000');
+  });
+
+  it('lists bad CSV rows by line and fails by default; --on-bad-row skip runs on the good rows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qts-bt-'));
+    const file = join(dir, 'TEST-1m.csv');
+    const rows = ['time,open,high,low,close,volume'];
+    for (let i = 0; i < 60; i++) {
+      const t = new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString().replace('.000', '');
+      const p = 100 + Math.sin(i / 5) * 5;
+      rows.push(`${t},${p},${p + 1},${p - 1},${p + 0.5},10`);
+    }
+    rows[10] = rows[10]!.replace(/,10$/, ',-1');
+    rows[20] = rows[19]!;
+    writeFileSync(file, rows.join('\n'));
+    const fail = qts('--data', file, '--params', '{"fast":3,"slow":8}');
+    expect(fail.code).toBe(2);
+    expect(fail.stderr).toContain('2 bad row(s)');
+    expect(fail.stderr).toContain('line 11: negative volume');
+    expect(fail.stderr).toContain('line 21: duplicate time');
+    const skip = qts('--data', file, '--params', '{"fast":3,"slow":8}', '--on-bad-row', 'skip');
+    expect(skip.code).toBe(0);
+    expect(skip.stdout).toContain('on TEST 1m: 58 bars');
+    expect(skip.stdout).toContain('skipped 2 bad row(s), first at line 11');
+  });
+
+  it('runs a grid on two workers and prints it ranked by the objective', () => {
+    const r = qts('--data', btc, '--grid', '{"fast":[5,10],"slow":[20,200]}', '--objective', 'total-return');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('grid of 4 points on 2 worker(s), ranked by total-return');
+    const returns = [...r.stdout.matchAll(/^\s+\d+\s+\{.*?\}\s+(-?[\d.]+) %/gm)].map((m) => Number(m[1]));
+    expect(returns).toHaveLength(4);
+    expect(returns).toEqual([...returns].sort((a, b) => b - a));
+  });
+
+  it('runs walk-forward and reports the stitched out-of-sample result', () => {
+    const r = qts('--data', sample, '--grid', '{"fast":[5,10],"slow":[20,40]}', '--walk-forward', '--train-bars', '400', '--test-bars', '200');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/fold 1: test .* params \{"fast":\d+,"slow":\d+\}/);
+    expect(r.stdout).toContain('stitched out-of-sample result:');
+  });
+
+  it('says stream input is not available yet, rather than failing obscurely', () => {
+    const r = qts('--data', 'stream:bars-binance.BTC_USDT.5m');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('reading bars from the event store is not available yet');
+  });
+});
