@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { registerStart } from './start.ts';
 import { registerBacktest } from './backtest.ts';
+import { registerTap } from './tap.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
 registerStart(program);
 registerBacktest(program);
+registerTap(program);
 await program.parseAsync(process.argv);
