@@ -51,6 +51,7 @@ export const bollingerBreakout: Strategy<BollingerBreakoutParams, BollingerBreak
     s.view = next;
     return s.step;
   },
+  warmupBars: (p) => p.period,
   opinion(s): Opinion | null {
     return s.view === null ? null : opinions[s.view];
   },

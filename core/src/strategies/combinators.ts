@@ -1,7 +1,7 @@
 // Hybrid combinators: strategies built from other strategies (rule-based or ML), so they nest and share one contract.
 import { z } from 'zod';
 import type { BarClosed } from '@qts/schemas';
-import { fmt, NO_SIGNALS } from './strategy.ts';
+import { fmt, NO_SIGNALS, warmupBarsOf } from './strategy.ts';
 import type { AnyStrategy, Direction, Opinion, SignalIntent, Strategy, StrategyStep } from './strategy.ts';
 
 /** A child strategy, named by its kind unless given a name (needed when two children share a kind). */
@@ -91,7 +91,15 @@ function voting(kind: string, description: string, named: readonly Named[], vote
     opinion(s) {
       return s.view === null ? null : s.opinion;
     },
+    warmupBars: (params) => slowest(named, params),
   };
+}
+
+/** The combinator needs what its slowest child needs (a child that does not say counts warmupBarsOf's fallback). */
+function slowest(named: readonly Named[], params: CombinedParams): number {
+  let bars = 0;
+  for (const { name, strategy } of named) bars = Math.max(bars, warmupBarsOf(strategy, params[name]));
+  return bars;
 }
 
 function describeViews(named: readonly Named[], ops: readonly Opinion[]): string {
@@ -281,5 +289,6 @@ export function gate(primary: Child, confirmer: Child, options: GateOptions = {}
     opinion(s) {
       return s.view === null ? null : s.opinion;
     },
+    warmupBars: (params) => slowest(named, params),
   };
 }

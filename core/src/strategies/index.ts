@@ -1,5 +1,5 @@
 // Strategies: the contract, the built-ins, and the hybrid combinators.
-export { NO_SIGNALS, defaultParams, paramSpace, paramsFromPoint, parseStrategyParams, signalData } from './strategy.ts';
+export { NO_SIGNALS, decayBars, defaultParams, paramSpace, paramsFromPoint, parseStrategyParams, signalData, warmupBarsOf } from './strategy.ts';
 export type { AnyStrategy, Direction, Opinion, ParamSpec, SignalIntent, Strategy, StrategyStep } from './strategy.ts';
 export { smaCross, SmaCrossParams } from './sma-cross.ts';
 export type { SmaCrossState } from './sma-cross.ts';

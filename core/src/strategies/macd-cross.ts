@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { BarClosed } from '@qts/schemas';
 import { Macd } from '../indicators/macd.ts';
-import { fmt, NO_SIGNALS, opinions, stateWithStep } from './strategy.ts';
+import { decayBars, fmt, NO_SIGNALS, opinions, stateWithStep } from './strategy.ts';
 import type { Direction, MutableStep, Opinion, Strategy, StrategyStep } from './strategy.ts';
 
 export const MacdCrossParams = z.strictObject({
@@ -53,6 +53,8 @@ export const macdCross: Strategy<MacdCrossParams, MacdCrossState> = {
     s.view = next;
     return s.step;
   },
+  // Both EMAs are seeded with the first close and the signal EMA with the first MACD value (tulip): replay until both seeds decayed.
+  warmupBars: (p) => p.slow + decayBars(p.fast === 12 && p.slow === 26 ? 0.075 : 2 / (p.slow + 1)) + decayBars(2 / (p.signal + 1)),
   opinion(s): Opinion | null {
     return s.view === null ? null : opinions[s.view];
   },

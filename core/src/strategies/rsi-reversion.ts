@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { BarClosed } from '@qts/schemas';
 import { Rsi } from '../indicators/rsi.ts';
-import { fmt, NO_SIGNALS, opinions, stateWithStep } from './strategy.ts';
+import { decayBars, fmt, NO_SIGNALS, opinions, stateWithStep } from './strategy.ts';
 import type { Direction, MutableStep, Opinion, Strategy, StrategyStep } from './strategy.ts';
 
 export const RsiReversionParams = z.strictObject({
@@ -63,6 +63,8 @@ export const rsiReversion: Strategy<RsiReversionParams, RsiReversionState> = {
     }
     return s.step;
   },
+  // Wilder smoothing (alpha 1/period) is seeded with a plain mean: replay until the seed has decayed.
+  warmupBars: (p) => p.period + 1 + decayBars(1 / p.period),
   opinion(s): Opinion | null {
     return s.view === null ? null : opinions[s.view];
   },

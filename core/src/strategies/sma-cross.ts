@@ -56,6 +56,7 @@ export const smaCross: Strategy<SmaCrossParams, SmaCrossState> = {
     s.view = next;
     return s.step;
   },
+  warmupBars: (p) => p.slow,
   opinion(s): Opinion | null {
     return s.view === null ? null : opinions[s.view];
   },

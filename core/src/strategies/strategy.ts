@@ -46,6 +46,25 @@ export interface Strategy<P = unknown, S = unknown> {
   onBar(state: S, bar: BarClosed): StrategyStep<S>;
   /** Current view; null until warmed up. */
   opinion(state: S): Opinion | null;
+  /**
+   * How many bars a live worker must replay before trading so its state matches a run started at the
+   * beginning of the data: exact for window indicators (SMA, bands), within 1e-9 of the values for
+   * exponential ones (EMA, Wilder), whose seed never fully decays. Optional; see warmupBarsOf.
+   */
+  warmupBars?(params: P): number;
+}
+
+/** Bars to replay before trading live; `fallback` for a strategy that does not say. */
+export function warmupBarsOf<P>(strategy: Strategy<P>, params: P, fallback = 1000): number {
+  return strategy.warmupBars?.(params) ?? fallback;
+}
+
+/**
+ * Bars after which the seed of an exponential average with smoothing `alpha` weighs less than
+ * 1e-9: (1 - alpha)^n < 1e-9.
+ */
+export function decayBars(alpha: number): number {
+  return Math.ceil(Math.log(1e-9) / Math.log(1 - alpha));
 }
 
 /** Any strategy, whatever its params and state (registries, combinators, runners). */
