@@ -3,6 +3,7 @@ import {
   barsBacktestRunner, createPgliteDb, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, PostgresEventStore, startApiServer,
   tokenFromSecret, type ApiOptions, type ApiServer, type PgDatabase, type ReadModels,
 } from '@qts/adapters';
+import { sql } from 'kysely';
 import { uuidv7Ids, type BarClosed, type DomainEvent } from '@qts/schemas';
 import type { ReadDb } from './db.ts';
 import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
@@ -24,7 +25,7 @@ export interface ReadSideStack {
 
 export interface StackOptions {
   /** A Postgres URL and schema for the read models and the event store; PGlite in memory when absent. */
-  readonly postgres?: { readonly url: string; readonly schema: string };
+  readonly postgres?: { readonly url: string; readonly schema: string; /** Drop both schemas on close (tests). Default true. */ readonly dropOnClose?: boolean };
   readonly projector?: ProjectorOptions;
   readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log'>>;
   readonly token?: string;
@@ -78,6 +79,9 @@ export async function startReadSide(options: StackOptions = {}): Promise<ReadSid
       await api.close();
       await running.close();
       await store.close();
+      if (options.postgres && options.postgres.dropOnClose !== false) {
+        for (const schema of [options.postgres.schema, `${options.postgres.schema}_es`]) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db).catch(() => undefined);
+      }
       await database.close();
     },
   };

@@ -2,10 +2,12 @@
 import { Command } from 'commander';
 import { registerStart } from './start.ts';
 import { registerBacktest } from './backtest.ts';
+import { registerProjections } from './projections.ts';
 import { registerTap } from './tap.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
 registerStart(program);
 registerBacktest(program);
+registerProjections(program);
 registerTap(program);
 await program.parseAsync(process.argv);
