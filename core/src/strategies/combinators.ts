@@ -253,7 +253,9 @@ export function gate(primary: Child, confirmer: Child, options: GateOptions = {}
       return state;
     },
     onBar(s, bar: BarClosed): StrategyStep<GateState> {
-      const [ps, intents] = p.strategy.onBar(s.primary, bar);
+      const primaryStep = p.strategy.onBar(s.primary, bar);
+      const ps = primaryStep[0];
+      const intents = primaryStep[1];
       s.primary = ps;
       s.confirmer = c.strategy.onBar(s.confirmer, bar)[0];
       s.step[1] = NO_SIGNALS;

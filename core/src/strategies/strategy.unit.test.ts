@@ -71,6 +71,8 @@ describe('parseStrategyParams', () => {
     });
     expect(issuesOf(both, { 'sma-cross': { fast: 500 } })).toEqual([{ path: 'sma-cross.fast', message: 'sma-cross.fast: must be between 2 and 200, got 500' }]);
     expect(issuesOf(both, { 'sma-cros': {} })[0]!.message).toBe('sma-cros: unknown parameter; known: sma-cross, rsi-reversion');
+    expect(issuesOf(both, { 'sma-cross': { fast: 40 } })).toEqual([{ path: 'sma-cross.fast', message: 'sma-cross.fast: must be below slow (30), got 40' }]);
+    expect(issuesOf(both, { 'rsi-reversion': { period: 14, x: 1 } })).toEqual([{ path: 'rsi-reversion.x', message: 'rsi-reversion.x: unknown parameter; known: period, oversold, overbought' }]);
   });
 });
 
