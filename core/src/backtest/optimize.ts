@@ -1,7 +1,7 @@
 // Parameter sweeps and walk-forward optimisation over the same replay; the parallel runner lives in infra.
 import { timeframeToMs } from '@qts/schemas';
 import { ValidationError } from '../errors.ts';
-import { parseStrategyParams, type AnyStrategy } from '../strategies/strategy.ts';
+import { paramsFromPoint, type AnyStrategy } from '../strategies/strategy.ts';
 import { runBacktest, type BacktestInput } from './engine.ts';
 import { computeMetrics, periodsPerYearFor, type Metrics } from './metrics.ts';
 import { sliceSeries, type BarSeries } from './series.ts';
@@ -9,7 +9,7 @@ import type { RoundTrip } from './trades.ts';
 
 export type GridPoint = Readonly<Record<string, number>>;
 
-/** One axis: a list of values, or a range `{ from, to, step }` (both ends included). */
+/** One axis: a list of values, or a range `{ from, to, step }` (both ends included). Hybrid params use dotted paths, e.g. `sma-cross.fast`. */
 export type GridAxis = readonly number[] | { readonly from: number; readonly to: number; readonly step: number };
 export type GridSpec = Readonly<Record<string, GridAxis>>;
 
@@ -97,7 +97,7 @@ export function evaluatePoints(strategy: AnyStrategy, series: BarSeries, points:
   for (const point of points) {
     let params: unknown;
     try {
-      params = parseStrategyParams(strategy, point);
+      params = paramsFromPoint(strategy, point);
     } catch (e) {
       refused.push({ params: point, reason: e instanceof Error ? e.message : String(e) });
       continue;
@@ -166,7 +166,7 @@ export async function walkForward(o: WalkForwardOptions): Promise<WalkForwardRes
     const grid = await o.evaluate(train, o.points);
     const best = rankRows(grid.rows, o.objective)[0];
     if (best === undefined) throw new ValidationError('no grid point is valid for this strategy', grid.refused.slice(0, 5).map((r) => ({ path: JSON.stringify(r.params), message: r.reason })));
-    const params = parseStrategyParams(o.strategy, best.params);
+    const params = paramsFromPoint(o.strategy, best.params);
     const window = sliceSeries(series, start, testTo);
     const oos = runBacktest({ ...o.base, bars: window, strategy: o.strategy, params, tradeFrom: trainBars });
     const eq = oos.equityCurve.equity;

@@ -1,11 +1,12 @@
 // Runs grid points on worker threads (one per core by default, two on these machines) and merges the rows in grid order.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BarSeries, GridPoint, GridRow, PointsEvaluator, SweepBase } from '@qts/core';
+import type { BarSeries, GridPoint, GridRow, PointsEvaluator, StrategySpec, SweepBase } from '@qts/core';
 
 export interface GridJob {
   readonly id: number;
-  readonly strategy: string;
+  /** A kind or a hybrid spec (functions cannot cross threads; the worker rebuilds the strategy). */
+  readonly strategy: StrategySpec;
   readonly series: BarSeries;
   readonly points: readonly GridPoint[];
   readonly base: SweepBase;
@@ -52,7 +53,7 @@ export class GridPool {
   }
 
   /** An evaluator for `walkForward` and sweeps: points dealt round-robin to the workers, rows back in grid order. */
-  evaluator(strategy: string, base: SweepBase): PointsEvaluator {
+  evaluator(strategy: StrategySpec, base: SweepBase): PointsEvaluator {
     return async (series, points) => {
       const data = compact(series);
       const shares = this.workers.map((_, w) => points.filter((_, i) => i % this.workers.length === w));

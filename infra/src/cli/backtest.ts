@@ -1,8 +1,8 @@
 // `qts backtest`: replay a CSV through a strategy and the trading code; one run, a parameter grid on two workers, or walk-forward.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
-  builtInStrategies, expandGrid, objectives, objectiveValue, parseStrategyParams, rankRows, runBacktest, walkForward, QtsError, ValidationError,
-  type AnyStrategy, type BacktestResult, type GridRow, type GridSpec, type Metrics, type Objective, type OnBadRow, type SweepBase,
+  builtInStrategies, expandGrid, objectives, objectiveValue, parseStrategyParams, rankRows, runBacktest, strategyFromSpec, walkForward, QtsError, ValidationError,
+  type AnyStrategy, type BacktestResult, type StrategySpec, type GridRow, type GridSpec, type Metrics, type Objective, type OnBadRow, type SweepBase,
 } from '@qts/core';
 import { Timeframe } from '@qts/schemas';
 import { loadBars, type LoadedBars } from '../backtest/load.ts';
@@ -77,10 +77,13 @@ function parseJson(flag: string, raw: string): unknown {
   }
 }
 
-function strategyOf(kind: string): AnyStrategy {
-  const s = builtInStrategies[kind];
-  if (s === undefined) throw new ValidationError(`unknown strategy '${kind}'; built-in: ${Object.keys(builtInStrategies).join(', ')}`, [{ path: 'strategy', message: 'unknown' }]);
-  return s;
+/** `--strategy` is a built-in kind or a JSON hybrid spec, e.g. '{"kind":"unanimous","of":["sma-cross","rsi-reversion"]}'. */
+function specOf(raw: string): StrategySpec {
+  const spec = raw.trim().startsWith('{') ? (parseJson('--strategy', raw) as StrategySpec) : raw;
+  if (typeof spec === 'string' && builtInStrategies[spec] === undefined) {
+    throw new ValidationError(`unknown strategy '${spec}'; built-in: ${Object.keys(builtInStrategies).join(', ')}, or a JSON hybrid spec`, [{ path: 'strategy', message: 'unknown' }]);
+  }
+  return spec;
 }
 
 function sweepBase(f: BacktestFlags, venue: string): SweepBase {
@@ -160,9 +163,10 @@ async function single(f: BacktestFlags, strategy: AnyStrategy, loaded: LoadedBar
 }
 
 function gridRowsTable(rows: readonly GridRow[], objective: Objective, top: number): void {
-  const head = ['#', 'params', objective, 'return', 'Sharpe', 'max DD', 'trades', 'win rate'];
+  const extra = objective === 'sharpe' || objective === 'total-return' ? [] : [objective];
+  const head = ['#', 'params', ...extra, 'return', 'Sharpe', 'max DD', 'trades', 'win rate'];
   const body = rows.slice(0, top).map((r, i) => [
-    String(i + 1), JSON.stringify(r.params), objective === 'total-return' || objective === 'cagr' ? pct(objectiveValueOf(r, objective)) : num2(objectiveValueOf(r, objective)),
+    String(i + 1), JSON.stringify(r.params), ...extra.map(() => (objective === 'cagr' ? pct(objectiveValueOf(r, objective)) : num2(objectiveValueOf(r, objective)))),
     pct(r.metrics.totalReturn), num2(r.metrics.sharpe), pct(-r.metrics.maxDrawdown), String(r.metrics.trades), pct(r.metrics.winRate),
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
@@ -175,7 +179,7 @@ function objectiveValueOf(r: GridRow, o: Objective): number | null {
   return objectiveValue(r.metrics, o);
 }
 
-async function grid(f: BacktestFlags, strategy: AnyStrategy, loaded: LoadedBars): Promise<void> {
+async function grid(f: BacktestFlags, spec: StrategySpec, strategy: AnyStrategy, loaded: LoadedBars): Promise<void> {
   const points = expandGrid(parseJson('--grid', f.grid!) as GridSpec);
   const base = sweepBase(f, loaded.series.venue);
   const pool = new GridPool(f.workers);
@@ -183,7 +187,7 @@ async function grid(f: BacktestFlags, strategy: AnyStrategy, loaded: LoadedBars)
   try {
     if (f.walkForward) {
       if (f.trainBars === undefined || f.testBars === undefined) throw new ValidationError('--walk-forward needs --train-bars N and --test-bars M', [{ path: 'trainBars', message: 'required' }]);
-      const wf = await walkForward({ series: loaded.series, points, trainBars: f.trainBars, testBars: f.testBars, objective: f.objective, base, strategy, evaluate: pool.evaluator(strategy.kind, base) });
+      const wf = await walkForward({ series: loaded.series, points, trainBars: f.trainBars, testBars: f.testBars, objective: f.objective, base, strategy, evaluate: pool.evaluator(spec, base) });
       if (f.json) {
         console.log(JSON.stringify({
           strategy: strategy.kind, objective: f.objective, folds: wf.folds, metrics: wf.metrics, trades: wf.trades,
@@ -199,7 +203,7 @@ async function grid(f: BacktestFlags, strategy: AnyStrategy, loaded: LoadedBars)
       printRows(metricsTable(wf.metrics));
       return;
     }
-    const out = await pool.evaluator(strategy.kind, base)(loaded.series, points);
+    const out = await pool.evaluator(spec, base)(loaded.series, points);
     const ranked = rankRows(out.rows, f.objective);
     const seconds = (performance.now() - started) / 1000;
     if (f.json) {
@@ -219,7 +223,7 @@ export function registerBacktest(program: Command): void {
   program
     .command('backtest')
     .description('replay recorded bars through a strategy, the executor, risk and portfolio with a simulated venue')
-    .addOption(new Option('--strategy <kind>', `built-in strategy: ${Object.keys(builtInStrategies).join(', ')}`).default('sma-cross'))
+    .addOption(new Option('--strategy <kind>', `built-in strategy (${Object.keys(builtInStrategies).join(', ')}) or a JSON hybrid spec`).default('sma-cross'))
     .option('--params <json>', 'strategy parameters as JSON, e.g. \'{"fast":10,"slow":30}\' (defaults for the rest)')
     .requiredOption('--data <csv>', 'OHLCV CSV (time,open,high,low,close,volume); stream:<name> is a follow-up')
     .option('--instrument <symbol>', 'instrument (default: from the file name, e.g. BTCUSDT-5m.csv)')
@@ -249,15 +253,21 @@ export function registerBacktest(program: Command): void {
     .option('--test-bars <n>', 'out-of-sample window', number('--test-bars', (v) => Number.isInteger(v) && v > 0, 'a positive whole number'))
     .option('--workers <n>', 'worker threads for --grid', number('--workers', (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'between 1 and 64'), 2)
     .action(async (flags: BacktestFlags) => {
+      // Piped into `head`: a closed stdout ends the command quietly, not with an EPIPE stack trace.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(0);
+        throw e;
+      });
       try {
-        const strategy = strategyOf(flags.strategy);
+        const spec = specOf(flags.strategy);
+        const strategy = strategyFromSpec(spec);
         if (flags.walkForward && flags.grid === undefined) throw new ValidationError('--walk-forward needs --grid to optimise over', [{ path: 'grid', message: 'required' }]);
         const loaded = await loadBars(flags.data, {
           onBadRow: flags.onBadRow,
           ...(flags.instrument ? { instrument: flags.instrument } : {}),
           ...(flags.timeframe ? { timeframe: flags.timeframe as Timeframe } : {}),
         });
-        if (flags.grid !== undefined) await grid(flags, strategy, loaded);
+        if (flags.grid !== undefined) await grid(flags, spec, strategy, loaded);
         else await single(flags, strategy, loaded);
       } catch (e) {
         if (e instanceof QtsError && e.kind === 'ValidationError') {
