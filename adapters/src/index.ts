@@ -1,4 +1,9 @@
 // @qts/adapters: the edges of the system (buses, event stores, venues, market data, servers).
+export { createPostgresDb, createPgliteDb } from './postgres/database.ts';
+export type { PgDatabase, PostgresDbOptions, PgliteDbOptions, Unlisten } from './postgres/database.ts';
+export { PostgresEventStore } from './event-store/postgres-event-store.ts';
+export type { PostgresEventStoreOptions } from './event-store/postgres-event-store.ts';
+export { EsdbEventStore } from './event-store/esdb-event-store.ts';
 export { InProcessBus } from './bus/in-process-bus.ts';
 export type { InProcessBusOptions } from './bus/in-process-bus.ts';
 export { KafkaBus, kafkaBrokersFromEnv } from './bus/kafka-bus.ts';

@@ -1,0 +1,138 @@
+// Kysely databases over a Postgres server (pg Pool) or embedded PGlite, with LISTEN and a clean close.
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+
+/** Stops a LISTEN registered with `PgDatabase.listen`. */
+export type Unlisten = () => Promise<void>;
+
+export interface PgDatabase<DB = unknown> {
+  readonly db: Kysely<DB>;
+  readonly kind: 'postgres' | 'pglite';
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel`, delivered after the notifying transaction commits.
+   * Notifications are wake-ups, not data: a listener that misses one (reconnect) must still poll.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
+  close(): Promise<void>;
+}
+
+export interface PostgresDbOptions {
+  /** Created if missing and put first on every connection's search_path, so unqualified tables land there. */
+  readonly schema?: string;
+  readonly maxConnections?: number;
+}
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * A Postgres server through a pg Pool.
+ * @example const { db, close } = await createPostgresDb(process.env.PG_URL!, { schema: 'qts' });
+ */
+export async function createPostgresDb<DB = unknown>(url: string, options: PostgresDbOptions = {}): Promise<PgDatabase<DB>> {
+  const { schema } = options;
+  if (schema) {
+    // A short-lived client: the pool's connections must not start before the schema exists.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists ${quoteIdent(schema)}`);
+    } catch (e) {
+      // Two processes creating the same schema at once race on the catalog's unique index.
+      if ((e as { code?: string }).code !== '23505') throw e;
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    ...(schema ? { options: `-c search_path=${quoteIdent(schema)},public` } : {}),
+  });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+
+  let listener: pg.Client | null = null;
+  let connecting: Promise<pg.Client> | null = null;
+  const handlers = new Map<string, Set<(payload: string) => void>>();
+  const listenerClient = (): Promise<pg.Client> => {
+    if (listener) return Promise.resolve(listener);
+    connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: url });
+      client.on('notification', (n) => {
+        for (const h of handlers.get(n.channel) ?? []) h(n.payload ?? '');
+      });
+      // A dropped LISTEN connection is replaced on the next listen(); pollers cover the gap.
+      client.on('error', () => {
+        if (listener === client) listener = null;
+      });
+      await client.connect();
+      listener = client;
+      connecting = null;
+      return client;
+    })();
+    return connecting;
+  };
+
+  return {
+    db,
+    kind: 'postgres',
+    async listen(channel, onNotify) {
+      const client = await listenerClient();
+      let set = handlers.get(channel);
+      if (!set) {
+        set = new Set();
+        handlers.set(channel, set);
+        await client.query(`listen ${quoteIdent(channel)}`);
+      }
+      set.add(onNotify);
+      return async () => {
+        const s = handlers.get(channel);
+        if (!s?.delete(onNotify) || s.size > 0) return;
+        handlers.delete(channel);
+        await listener?.query(`unlisten ${quoteIdent(channel)}`).catch(() => {});
+      };
+    },
+    async close() {
+      handlers.clear();
+      const l = listener ?? (connecting ? await connecting.catch(() => null) : null);
+      listener = null;
+      await l?.end().catch(() => {});
+      await db.destroy();
+    },
+  };
+}
+
+export interface PgliteDbOptions {
+  readonly schema?: string;
+}
+
+/**
+ * Embedded Postgres (PGlite, WASM) in this process: `'memory://'` or a data directory.
+ * One connection: statements and transactions are serialised.
+ * @example const { db, close } = await createPgliteDb('var/pglite');
+ */
+export async function createPgliteDb<DB = unknown>(dataDir: string, options: PgliteDbOptions = {}): Promise<PgDatabase<DB>> {
+  const client = await PGlite.create(dataDir);
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+  if (options.schema) {
+    await sql`create schema if not exists ${sql.id(options.schema)}`.execute(db);
+    // One connection for the life of the database, so a session setting holds for every query.
+    await sql`set search_path to ${sql.id(options.schema)}, public`.execute(db);
+  }
+  return {
+    db,
+    kind: 'pglite',
+    async listen(channel, onNotify) {
+      const unsubscribe = await client.listen(channel, onNotify);
+      return async () => {
+        if (!client.closed) await unsubscribe();
+      };
+    },
+    async close() {
+      if (!client.closed) await db.destroy();
+    },
+  };
+}
