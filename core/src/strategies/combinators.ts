@@ -211,6 +211,11 @@ export function weighted(children: readonly WeightedChild[], threshold: number):
 export interface GateOptions {
   /** The confirmer's opinion must be at least this strong (e.g. a model probability of 0.55). Default 0. */
   readonly minStrength?: number;
+  /**
+   * Also close the gated position as soon as the confirmer stops confirming it (a regime filter),
+   * instead of holding it until the primary's next signal. Default false.
+   */
+  readonly exitWhenUnconfirmed?: boolean;
 }
 
 export interface GateState {
@@ -227,18 +232,20 @@ export interface GateState {
  * strength >= minStrength. Exits are never held hostage to the confirmer: a primary 'flat' always
  * passes, and an unconfirmed primary signal against the gated position turns it flat (e.g. a long
  * opened by a confirmed cross up is closed by the cross down even if the model does not say short).
- * The confirmer only filters entries; on its own it never opens or closes anything.
+ * By default the confirmer only filters entries and never opens or closes anything on its own; with
+ * `exitWhenUnconfirmed` it also closes the position on the bar it stops confirming it.
  * @example gate(smaCross, lstmModel, { minStrength: 0.55 })
  */
 export function gate(primary: Child, confirmer: Child, options: GateOptions = {}): Strategy<CombinedParams, GateState> {
   const minStrength = options.minStrength ?? 0;
+  const exitWhenUnconfirmed = options.exitWhenUnconfirmed ?? false;
   if (!(minStrength >= 0 && minStrength <= 1)) throw new Error(`gate: minStrength must be in [0, 1], got ${minStrength}`);
   const named = nameChildren('gate', [primary, confirmer], 2);
   const p = named[0]!;
   const c = named[1]!;
   return {
     kind: 'gate',
-    description: `Signals of ${p.name} pass only while ${c.name} holds the same direction${minStrength > 0 ? ` with strength >= ${minStrength}` : ''}; exits always pass.`,
+    description: `Signals of ${p.name} pass only while ${c.name} holds the same direction${minStrength > 0 ? ` with strength >= ${minStrength}` : ''}; exits always pass${exitWhenUnconfirmed ? `, and a position ${c.name} stops confirming is closed` : ''}.`,
     params: paramsOf(named),
     init(params) {
       const step: [unknown, readonly SignalIntent[]] = [undefined, NO_SIGNALS];
@@ -263,7 +270,7 @@ export function gate(primary: Child, confirmer: Child, options: GateOptions = {}
         if (p.strategy.opinion(ps) === null) return s.step;
         s.view = 'flat';
       }
-      if (intents.length === 0) return s.step;
+      if (intents.length === 0 && !(exitWhenUnconfirmed && s.view !== 'flat')) return s.step;
       const confirmation = c.strategy.opinion(s.confirmer);
       let out: SignalIntent[] | null = null;
       for (const intent of intents) {
@@ -284,6 +291,13 @@ export function gate(primary: Child, confirmer: Child, options: GateOptions = {}
         s.opinion.direction = next;
         s.opinion.strength = next === 'flat' ? 1 : intent.strength;
         (out ??= []).push({ ...intent, direction: next, strength: s.opinion.strength, reason });
+      }
+      if (exitWhenUnconfirmed && s.view !== 'flat' && !(confirmation !== null && confirmation.direction === s.view && confirmation.strength >= minStrength)) {
+        const seen = confirmation === null ? 'no opinion' : `${confirmation.direction} ${fmt(confirmation.strength)}`;
+        (out ??= []).push({ direction: 'flat', strength: 1, reason: `${c.name} no longer confirms the ${s.view} (${seen})` });
+        s.view = 'flat';
+        s.opinion.direction = 'flat';
+        s.opinion.strength = 1;
       }
       if (out !== null) s.step[1] = out;
       return s.step;

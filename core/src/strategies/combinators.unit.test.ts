@@ -154,6 +154,20 @@ describe('gate', () => {
     expect(trace(gate(primary, confirmer), 4).signals).toEqual([[3, 'long']]);
   });
 
+  it('with exitWhenUnconfirmed, closes the position on the bar the confirmer stops confirming it', () => {
+    const primary = scripted('p', ['flat', 'long', 'long', 'long', 'flat', 'long', 'long']);
+    const confirmer = scripted('ml', [['long', 0.9], ['long', 0.9], ['long', 0.6], ['long', 0.5], ['long', 0.9], ['long', 0.9], 'short']);
+    const g = gate(primary, confirmer, { minStrength: 0.55, exitWhenUnconfirmed: true });
+    expect(trace(g, 7)).toEqual({
+      views: ['flat', 'long', 'long', 'flat', 'flat', 'long', 'flat'],
+      signals: [[1, 'long'], [3, 'flat'], [5, 'long'], [6, 'flat']],
+    });
+    const reasons = collectSignals(g, bars(7)).map((x) => x.intent.reason);
+    expect(reasons[1]).toBe('ml no longer confirms the long (long 0.5)');
+    // Without the option the same script holds the long until the primary itself exits.
+    expect(trace(gate(primary, confirmer, { minStrength: 0.55 }), 7).signals).toEqual([[1, 'long'], [4, 'flat'], [5, 'long']]);
+  });
+
   it('says why a signal passed', () => {
     const g = gate(smaCross, { name: 'trend', strategy: smaCross });
     const signals = collectSignals(g, barsFromCloses([10, 11, 12, 11, 10, 9, 10, 11, 12, 13]), { 'sma-cross': { fast: 2, slow: 3 }, trend: { fast: 2, slow: 4 } });

@@ -15,7 +15,7 @@ export type StrategySpec =
   | string
   | { readonly kind: 'unanimous' | 'majority'; readonly of: readonly ChildSpec[] }
   | { readonly kind: 'weighted'; readonly of: readonly WeightedSpec[]; readonly threshold: number }
-  | { readonly kind: 'gate'; readonly primary: ChildSpec; readonly confirmer: ChildSpec; readonly minStrength?: number };
+  | { readonly kind: 'gate'; readonly primary: ChildSpec; readonly confirmer: ChildSpec; readonly minStrength?: number; readonly exitWhenUnconfirmed?: boolean };
 
 export type ChildSpec = StrategySpec | { readonly name: string; readonly strategy: StrategySpec };
 export type WeightedSpec = { readonly strategy: StrategySpec; readonly weight: number; readonly name?: string };
@@ -29,7 +29,10 @@ const Combinator = z.discriminatedUnion('kind', [
     of: z.array(z.strictObject({ strategy: z.lazy(() => Spec), weight: z.number().positive().finite(), name: Name.optional() })).min(2).max(16),
     threshold: z.number().gt(0).max(1),
   }),
-  z.strictObject({ kind: z.literal('gate'), primary: z.lazy(() => ChildSchema), confirmer: z.lazy(() => ChildSchema), minStrength: z.number().min(0).max(1).optional() }),
+  z.strictObject({
+    kind: z.literal('gate'), primary: z.lazy(() => ChildSchema), confirmer: z.lazy(() => ChildSchema),
+    minStrength: z.number().min(0).max(1).optional(), exitWhenUnconfirmed: z.boolean().optional(),
+  }),
 ], { error: () => 'must be unanimous, majority, weighted or gate; a single strategy is written as its kind, e.g. "sma-cross"' });
 const Spec: z.ZodType<StrategySpec> = z.union([z.string().min(1), Combinator]);
 const ChildSchema: z.ZodType<ChildSpec> = z.union([Spec, z.strictObject({ name: Name, strategy: Spec })]);
@@ -86,7 +89,10 @@ function build(spec: StrategySpec, registry: Readonly<Record<string, AnyStrategy
       case 'weighted':
         return weighted(spec.of.map((c, i) => ({ strategy: build(c.strategy, registry, at(path, `of.${i}.strategy`)), weight: c.weight, ...(c.name ? { name: c.name } : {}) })), spec.threshold);
       case 'gate':
-        return gate(child(spec.primary, registry, at(path, 'primary')), child(spec.confirmer, registry, at(path, 'confirmer')), spec.minStrength === undefined ? {} : { minStrength: spec.minStrength });
+        return gate(child(spec.primary, registry, at(path, 'primary')), child(spec.confirmer, registry, at(path, 'confirmer')), {
+          ...(spec.minStrength === undefined ? {} : { minStrength: spec.minStrength }),
+          ...(spec.exitWhenUnconfirmed === undefined ? {} : { exitWhenUnconfirmed: spec.exitWhenUnconfirmed }),
+        });
       default: {
         const never: never = spec;
         throw new Error(`unhandled spec ${JSON.stringify(never)}`);
