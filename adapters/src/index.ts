@@ -17,3 +17,4 @@ export type { RetryPolicy } from './bus/retry.ts';
 export { busLogger } from './bus/log.ts';
 export { startRecorder, RECORDER_GROUP } from './recorder/recorder.ts';
 export type { RecorderOptions } from './recorder/recorder.ts';
+export * from './ccxt/index.ts';

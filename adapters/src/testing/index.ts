@@ -5,3 +5,4 @@ export { eventStoreContract, contractEvents } from './event-store-contract.ts';
 export type { EventStoreContractOptions } from './event-store-contract.ts';
 export { busContract, tick } from './bus-contract.ts';
 export type { BusContractHarness } from './bus-contract.ts';
+export * from './exchange-standin/index.ts';
