@@ -2,7 +2,7 @@
 import type { DomainEvent, OrderRequested, OrderType, RejectionReason, Side } from '@qts/schemas';
 import { roundPriceForSide, roundToLot } from '../money/rounding.ts';
 import { checkOrder } from '../risk/check.ts';
-import { clientOrderIdFor } from './ids.ts';
+import { orderIdBody, orderIdFromBody } from './ids.ts';
 import type { ExecutionContext, ExecutorConfig, OrderDecision, OrderLeg, VenueRules } from './types.ts';
 
 const NONE: readonly OrderDecision[] = Object.freeze([]);
@@ -32,7 +32,7 @@ export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: Executio
   const held: Held = isDust(tradeable, price, rules) ? 'flat' : position > 0 ? 'long' : 'short';
   if (target === held) return NONE;
 
-  const base = { signalId: signal.id, strategyId: s.strategyId, instrument: s.instrument, ts: ctx.now };
+  const base: Base = { idBody: orderIdBody(signal.id), signalId: signal.id, strategyId: s.strategyId, instrument: s.instrument, ts: ctx.now };
   const out: OrderDecision[] = [];
   const fee = Math.max(rules.takerFeeBps, rules.makerFeeBps) / 10_000;
   let positionAfter = position;
@@ -42,7 +42,7 @@ export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: Executio
     const exitType: OrderType = config.orderType === 'limit' ? 'limit' : 'market';
     const exit = makeOrder(config, base, 'exit', side, exitType, tradeable, price, rules, true);
     const reason = checkOrder(exit, ctx);
-    if (reason !== null) return [reject(base, exit.clientOrderId, reason)];
+    if (reason !== null) return withRejection(out, base, exit.clientOrderId, reason);
     out.push({ type: 'OrderRequested', data: exit });
     positionAfter = held === 'long' ? position - tradeable : position + tradeable;
     const exitPrice = exit.limitPrice ?? price;
@@ -51,44 +51,42 @@ export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: Executio
   if (target === 'flat') return out;
 
   const side: Side = target === 'long' ? 'buy' : 'sell';
-  const entryId = clientOrderIdFor(signal.id, 'entry');
-  const probe = entryPrices(config, side, price, rules);
-  const sizingPrice = probe.limitPrice ?? probe.stopPrice ?? price;
+  // Built before sizing so the size uses the order's own limit or stop price; its quantity is set below.
+  const entry = makeOrder(config, base, 'entry', side, config.orderType, 0, price, rules, false);
+  const sizingPrice = entry.limitPrice ?? entry.stopPrice ?? price;
   const sized = sizeEntry(config, ctx, s.strength, side, sizingPrice, fee, cashAfter);
-  if (typeof sized !== 'number') return [...out, reject(base, entryId, sized)];
+  if (typeof sized !== 'number') return withRejection(out, base, entry.clientOrderId, sized);
   const quantity = roundToLot(sized, rules.lotStep);
   const minimum = belowMinimum(quantity, sized, sizingPrice, rules);
-  if (minimum !== null) return [...out, reject(base, entryId, minimum)];
+  if (minimum !== null) return withRejection(out, base, entry.clientOrderId, minimum);
+  entry.quantity = quantity;
 
-  const entry = makeOrder(config, base, 'entry', side, config.orderType, quantity, price, rules, false);
-  const children = protectiveChildren(config, base, entry, sizingPrice, rules);
-  const withProtection: OrderRequested = children.stopLoss || children.takeProfit
-    ? { ...entry, protective: { stopLoss: children.stopLoss?.stopPrice, takeProfit: children.takeProfit?.limitPrice } }
-    : entry;
-  const grossBefore = ctx.grossExposure ?? Math.abs(position) * price;
-  const afterExit: ExecutionContext = {
+  const stopLoss = config.stopLossPct !== undefined && config.stopLossPct > 0 ? protectiveChild(config, base, entry, 'stop-loss', sizingPrice, rules) : null;
+  const takeProfit = config.takeProfitPct !== undefined && config.takeProfitPct > 0 ? protectiveChild(config, base, entry, 'take-profit', sizingPrice, rules) : null;
+  if (stopLoss !== null || takeProfit !== null) entry.protective = { stopLoss: stopLoss?.stopPrice, takeProfit: takeProfit?.limitPrice };
+  // Risk sees the position as it will be after the exit (a flip's entry is checked from flat).
+  const afterExit: ExecutionContext = held === 'flat' ? ctx : {
     ...ctx,
     cash: cashAfter,
     position: { quantity: positionAfter, averagePrice: positionAfter === 0 ? 0 : ctx.position.averagePrice },
-    grossExposure: grossBefore - (Math.abs(position) - Math.abs(positionAfter)) * price,
+    grossExposure: (ctx.grossExposure ?? Math.abs(position) * price) - (Math.abs(position) - Math.abs(positionAfter)) * price,
   };
-  const reason = checkOrder(withProtection, afterExit);
-  if (reason !== null) return [...out, reject(base, entryId, reason)];
-  out.push({ type: 'OrderRequested', data: withProtection });
-  if (children.stopLoss) out.push({ type: 'OrderRequested', data: children.stopLoss });
-  if (children.takeProfit) out.push({ type: 'OrderRequested', data: children.takeProfit });
+  const reason = checkOrder(entry, afterExit);
+  if (reason !== null) return withRejection(out, base, entry.clientOrderId, reason);
+  out.push({ type: 'OrderRequested', data: entry });
+  if (stopLoss !== null) out.push({ type: 'OrderRequested', data: stopLoss });
+  if (takeProfit !== null) out.push({ type: 'OrderRequested', data: takeProfit });
   return out;
 }
 
-interface Base { readonly signalId: string; readonly strategyId: string; readonly instrument: string; readonly ts: number }
+interface Base { readonly idBody: string; readonly signalId: string; readonly strategyId: string; readonly instrument: string; readonly ts: number }
 
 function makeOrder(
   config: ExecutorConfig, base: Base, leg: OrderLeg, side: Side, type: OrderType, quantity: number, price: number,
   rules: VenueRules, reduceOnly: boolean,
 ): OrderRequested {
-  const prices = type === 'market' ? {} : entryPrices({ ...config, orderType: type }, side, price, rules);
-  return {
-    clientOrderId: clientOrderIdFor(base.signalId, leg),
+  const order: Mutable<OrderRequested> = {
+    clientOrderId: orderIdFromBody(base.idBody, leg),
     signalId: base.signalId,
     strategyId: base.strategyId,
     account: config.account,
@@ -97,30 +95,29 @@ function makeOrder(
     side,
     type,
     quantity,
-    ...prices,
     timeInForce: config.timeInForce,
     reduceOnly,
     ts: base.ts,
   };
+  if (type !== 'market') setPrices(order, type, config.limitOffsetBps, price, rules);
+  return order;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
- * Limit and stop prices for an order of the configured type, rounded so they are never worse than
- * computed (buy down, sell up). A stop-limit's limit sits one more offset beyond its stop.
+ * Limit and stop prices for an order of the given type, rounded so they are never worse than computed
+ * (buy down, sell up). Limits sit on the passive side, stops on the breakout side; a stop-limit's limit
+ * sits one more offset beyond its stop.
  */
-function entryPrices(config: ExecutorConfig, side: Side, price: number, rules: VenueRules): { limitPrice?: number; stopPrice?: number } {
-  const off = config.limitOffsetBps / 10_000;
-  const dir = side === 'buy' ? 1 : -1;
-  const round = (p: number): number => roundPriceForSide(p, rules.tickSize, side);
-  switch (config.orderType) {
-    case 'market':
-      return {};
-    case 'limit':
-      return { limitPrice: round(price * (1 - dir * off)) };
-    case 'stop-market':
-      return { stopPrice: round(price * (1 + dir * off)) };
-    case 'stop-limit':
-      return { stopPrice: round(price * (1 + dir * off)), limitPrice: round(price * (1 + dir * 2 * off)) };
+function setPrices(order: Mutable<OrderRequested>, type: OrderType, offsetBps: number, price: number, rules: VenueRules): void {
+  const off = offsetBps / 10_000;
+  const dir = order.side === 'buy' ? 1 : -1;
+  if (type === 'limit') order.limitPrice = roundPriceForSide(price * (1 - dir * off), rules.tickSize, order.side);
+  else if (type === 'stop-market') order.stopPrice = roundPriceForSide(price * (1 + dir * off), rules.tickSize, order.side);
+  else if (type === 'stop-limit') {
+    order.stopPrice = roundPriceForSide(price * (1 + dir * off), rules.tickSize, order.side);
+    order.limitPrice = roundPriceForSide(price * (1 + dir * 2 * off), rules.tickSize, order.side);
   }
 }
 
@@ -173,37 +170,38 @@ function isDust(quantity: number, price: number, rules: VenueRules): boolean {
   return quantity <= 0 || quantity < rules.minQuantity || quantity * price < rules.minNotional;
 }
 
-function protectiveChildren(
-  config: ExecutorConfig, base: Base, entry: OrderRequested, entryPrice: number, rules: VenueRules,
-): { stopLoss?: OrderRequested; takeProfit?: OrderRequested } {
-  const exitSide: Side = entry.side === 'buy' ? 'sell' : 'buy';
+/** A reduce-only child of the entry: a stop-market stop-loss or a limit take-profit, percent from the entry price. */
+function protectiveChild(
+  config: ExecutorConfig, base: Base, entry: OrderRequested, leg: 'stop-loss' | 'take-profit', entryPrice: number, rules: VenueRules,
+): OrderRequested | null {
+  const side: Side = entry.side === 'buy' ? 'sell' : 'buy';
   const dir = entry.side === 'buy' ? 1 : -1;
-  const child = (leg: OrderLeg, type: OrderType, prices: { stopPrice?: number; limitPrice?: number }): OrderRequested => ({
-    clientOrderId: clientOrderIdFor(base.signalId, leg),
+  const pct = leg === 'stop-loss' ? -(config.stopLossPct ?? 0) : config.takeProfitPct ?? 0;
+  const level = roundPriceForSide(entryPrice * (1 + (dir * pct) / 100), rules.tickSize, side);
+  if (!(level > 0)) return null;
+  const child: Mutable<OrderRequested> = {
+    clientOrderId: orderIdFromBody(base.idBody, leg),
     signalId: base.signalId,
     strategyId: base.strategyId,
     account: config.account,
     venue: config.venue,
     instrument: base.instrument,
-    side: exitSide,
-    type,
+    side,
+    type: leg === 'stop-loss' ? 'stop-market' : 'limit',
     quantity: entry.quantity,
-    ...prices,
     // Protection must outlive the session that placed it.
     timeInForce: 'GTC',
     reduceOnly: true,
     parentClientOrderId: entry.clientOrderId,
     ts: base.ts,
-  });
-  const out: { stopLoss?: OrderRequested; takeProfit?: OrderRequested } = {};
-  if (config.stopLossPct !== undefined && config.stopLossPct > 0) {
-    const stop = roundPriceForSide(entryPrice * (1 - (dir * config.stopLossPct) / 100), rules.tickSize, exitSide);
-    if (stop > 0) out.stopLoss = child('stop-loss', 'stop-market', { stopPrice: stop });
-  }
-  if (config.takeProfitPct !== undefined && config.takeProfitPct > 0) {
-    const limit = roundPriceForSide(entryPrice * (1 + (dir * config.takeProfitPct) / 100), rules.tickSize, exitSide);
-    if (limit > 0) out.takeProfit = child('take-profit', 'limit', { limitPrice: limit });
-  }
+  };
+  if (leg === 'stop-loss') child.stopPrice = level;
+  else child.limitPrice = level;
+  return child;
+}
+
+function withRejection(out: OrderDecision[], base: Base, clientOrderId: string, reason: RejectionReason): readonly OrderDecision[] {
+  out.push(reject(base, clientOrderId, reason));
   return out;
 }
 

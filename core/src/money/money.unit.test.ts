@@ -1,7 +1,7 @@
 // Rounding to venue grids and exact money sums: the numbers an order and a ledger are built from.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addMoney, Dec, mulMoney, roundPriceForSide, roundToLot, roundToTick, stepDecimals, subtractMoney, sumMoney } from './index.ts';
+import { addMoney, Dec, divUnits, fromUnits, mulMoney, mulUnits, roundPriceForSide, roundToLot, roundToTick, stepDecimals, subtractMoney, sumMoney, toUnits, unitsToString } from './index.ts';
 
 describe('roundToLot', () => {
   it('keeps a quantity that already sits on the grid despite float noise', () => {
@@ -62,5 +62,26 @@ describe('exact money sums', () => {
     expect(subtractMoney(0.3, 0.1)).toBe(0.2);
     expect(mulMoney(0.1, 3)).toBe(0.3);
     expect(sumMoney(Array.from({ length: 10 }, () => 0.1))).toBe(1);
+  });
+});
+
+describe('fixed-point units', () => {
+  it('reads a number as it prints and converts back to the nearest double', () => {
+    expect(toUnits(0.1) + toUnits(0.2)).toBe(toUnits(0.3));
+    expect(unitsToString(toUnits(0.1) + toUnits(0.2))).toBe('0.3');
+    expect(toUnits(1e-8)).toBe(10_000_000_000n);
+    expect(toUnits(-2.5e-7)).toBe(-250_000_000_000n);
+    expect(toUnits(1.5e21)).toBe(1_500_000_000_000_000_000_000n * 10n ** 18n);
+    expect(fromUnits(toUnits(0.1) + toUnits(0.2))).toBe(0.3);
+    expect(fromUnits(-toUnits(123.456))).toBe(-123.456);
+    expect(unitsToString(mulUnits(toUnits(30_000.12), toUnits(0.12345)))).toBe('3703.514814');
+    expect(unitsToString(divUnits(toUnits(1), toUnits(3)))).toBe('0.333333333333333333');
+  });
+  it('agrees with decimal.js on random amounts', () => {
+    fc.assert(fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), (a, b) => {
+      const d = (x: number) => new Dec(x).toDecimalPlaces(18, Dec.ROUND_HALF_UP);
+      expect(fromUnits(toUnits(a))).toBe(d(a).toNumber() + 0);
+      expect(unitsToString(toUnits(a) + toUnits(b))).toBe(d(a).plus(d(b)).toFixed().replace(/^-0$/, '0'));
+    }));
   });
 });

@@ -32,45 +32,47 @@ export function roundPriceForSide(price: number, tickSize: number, side: 'buy' |
   return snap(price, tickSize, side === 'buy' ? 'down' : 'up');
 }
 
-/** Number of decimals of a step such as 0.001, 5e-8 or 25; steps come from venue metadata. */
+/** Number of decimals of a step such as 0.001, 5e-8 or 25 (no string round trip: this runs per order). */
 export function stepDecimals(step: number): number {
-  const s = String(step);
-  const e = s.indexOf('e-');
-  if (e >= 0) {
-    const mantissa = s.slice(0, e);
-    const dot = mantissa.indexOf('.');
-    return Number(s.slice(e + 2)) + (dot >= 0 ? mantissa.length - dot - 1 : 0);
+  let d = 0;
+  let scale = 1;
+  while (d < 20 && Math.round(step * scale) / scale !== step) {
+    d++;
+    scale *= 10;
   }
-  const dot = s.indexOf('.');
-  return dot >= 0 ? s.length - dot - 1 : 0;
+  return d;
 }
 
 function snap(value: number, step: number, mode: TickRounding): number {
   if (!Number.isFinite(value)) throw new RangeError(`cannot round ${value}`);
   if (!(step > 0) || !Number.isFinite(step)) throw new RangeError(`step must be a positive number, got ${step}`);
   const steps = value / step;
-  const fraction = Math.abs(steps - Math.trunc(steps));
-  // Near a rounding boundary float noise decides (0.3 / 0.1 = 2.9999999999999996, 101.235 / 0.01 =
-  // 10123.499999999998): there the decimal values the numbers print as decide, exactly.
-  const boundary = mode === 'nearest' ? Math.abs(fraction - 0.5) : Math.min(fraction, 1 - fraction);
-  if (boundary < 1e-6 + Math.abs(steps) * 1e-14 || Math.abs(steps) > 1e12) return snapExact(value, step, mode);
+  const nearest = Math.round(steps);
+  // Division noise is a few ulps (0.3 / 0.1 = 2.9999999999999996): a value that close to the grid is on it.
+  const tolerance = 1e-12 + Math.abs(steps) * 1e-14;
+  if (Math.abs(steps - nearest) <= tolerance) return onGrid(nearest, step);
   let k: number;
   if (mode === 'down') k = Math.floor(steps);
   else if (mode === 'up') k = Math.ceil(steps);
-  else k = Math.round(steps);
+  else {
+    // A tie (101.235 / 0.01 = 10123.499999999998) is decided on the decimals the numbers print as.
+    const fraction = Math.abs(steps - Math.trunc(steps));
+    if (Math.abs(fraction - 0.5) <= tolerance || Math.abs(steps) > 1e15) return snapExact(value, step);
+    k = Math.sign(steps) * Math.floor(Math.abs(steps) + 0.5);
+  }
   return onGrid(k, step);
 }
 
-function snapExact(value: number, step: number, mode: TickRounding): number {
-  const rounding = mode === 'down' ? Dec.ROUND_FLOOR : mode === 'up' ? Dec.ROUND_CEIL : Dec.ROUND_HALF_UP;
-  const k = new Dec(value).div(step).toDecimalPlaces(0, rounding);
+function snapExact(value: number, step: number): number {
+  const k = new Dec(value).div(step).toDecimalPlaces(0, Dec.ROUND_HALF_UP);
   return new Dec(k).times(step).toNumber() + 0;
 }
 
 /** k steps as the double nearest to the decimal k * step: integer units over a power of ten. */
 function onGrid(k: number, step: number): number {
   const decimals = stepDecimals(step);
-  if (decimals > 15) return new Dec(k).times(step).toNumber() + 0;
   const scale = 10 ** decimals;
-  return (k * Math.round(step * scale)) / scale + 0;
+  const units = Math.round(step * scale);
+  if (decimals > 15 || Math.abs(k * units) > Number.MAX_SAFE_INTEGER) return new Dec(k).times(step).toNumber() + 0;
+  return (k * units) / scale + 0;
 }

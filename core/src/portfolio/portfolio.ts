@@ -1,13 +1,8 @@
 // Portfolio accounting from fills: cash, positions long and short, average price, realised and unrealised PnL.
 import type { OrderFilled } from '@qts/schemas';
 import { ValidationError } from '../errors.ts';
-import { Dec, ZERO } from '../money/decimal.ts';
-
-/**
- * A partial close takes its share of the cost basis rounded to this many decimals: fixed places (not
- * significant digits) keep every later sum exact within decimal.js's 34 digits.
- */
-const COST_DECIMALS = 18;
+import { Dec } from '../money/decimal.ts';
+import { divUnits, fromUnits, mulUnits, toUnits, unitsToString } from '../money/fixed.ts';
 
 /** What a user reads about one instrument's position. */
 export interface PositionView {
@@ -25,8 +20,8 @@ export interface PositionView {
 }
 
 /**
- * One instrument's book. The exact decimals are the truth; the number fields mirror them after each
- * fill so per-bar reads are plain float arithmetic.
+ * One instrument's book. The exact amounts (BigInt units of 1e-18, see money/fixed.ts) are the truth;
+ * the number fields mirror them after each fill so per-bar reads are plain float arithmetic.
  */
 export class Position implements PositionView {
   quantity = 0;
@@ -35,12 +30,11 @@ export class Position implements PositionView {
   fees = 0;
   markPrice = Number.NaN;
   markTs = 0;
-  qtyExact: Dec = ZERO;
-  averageExact: Dec = ZERO;
+  qtyUnits = 0n;
   /** Cost basis of the open quantity (always positive); the average price is cost / |quantity|. */
-  costExact: Dec = ZERO;
-  realizedExact: Dec = ZERO;
-  feesExact: Dec = ZERO;
+  costUnits = 0n;
+  realizedUnits = 0n;
+  feesUnits = 0n;
   constructor(readonly instrument: string) {}
 
   get unrealizedPnl(): number {
@@ -56,7 +50,8 @@ export class Position implements PositionView {
 /**
  * The account's books, updated in place by applyFill and markPrice (deterministic functions of their
  * inputs: the same fills and marks give the same portfolio). Cash, fees and realised PnL are summed
- * exactly (decimal.js) on fills, which are rare; marks and equity are float on the per-bar path.
+ * exactly (fixed-point units of 1e-18) on fills, which are rare; marks and equity are float on the
+ * per-bar path.
  */
 export interface Portfolio {
   readonly currency: string;
@@ -64,9 +59,9 @@ export interface Portfolio {
   cash: number;
   realizedPnl: number;
   fees: number;
-  cashExact: Dec;
-  realizedExact: Dec;
-  feesExact: Dec;
+  cashUnits: bigint;
+  realizedUnits: bigint;
+  feesUnits: bigint;
   readonly positions: Map<string, Position>;
   /** The same positions as an array: iterating it allocates nothing. */
   readonly books: Position[];
@@ -91,10 +86,10 @@ export interface EquityPoint {
 /** A portfolio holding only cash. emptyPortfolio(10_000, 'USDT') */
 export function emptyPortfolio(cash: number, currency = 'USDT'): Portfolio {
   if (!Number.isFinite(cash)) throw new ValidationError(`starting cash must be a finite number, got ${cash}`, [{ path: 'cash', message: 'not finite' }]);
-  const exact = new Dec(cash);
+  const units = toUnits(cash);
   return {
-    currency, startingCash: cash, cash: exact.toNumber(), realizedPnl: 0, fees: 0,
-    cashExact: exact, realizedExact: ZERO, feesExact: ZERO,
+    currency, startingCash: cash, cash: fromUnits(units), realizedPnl: 0, fees: 0,
+    cashUnits: units, realizedUnits: 0n, feesUnits: 0n,
     positions: new Map(), books: [], fillIds: new Set(), lastRealizedPnl: 0, lastFillDuplicate: false,
   };
 }
@@ -106,56 +101,65 @@ export function emptyPortfolio(cash: number, currency = 'USDT'): Portfolio {
  * fees are kept apart. A fee in the instrument's base asset is converted at the fill price.
  */
 export function applyFill(p: Portfolio, fill: OrderFilled): Portfolio {
-  // Cost-basis accounting: realised = proceeds - the closed share of the cost basis (average cost method).
+  // Average-cost accounting: realised = proceeds - the closed share of the cost basis.
   if (p.fillIds.has(fill.fillId)) {
     p.lastRealizedPnl = 0;
     p.lastFillDuplicate = true;
     return p;
   }
   const book = bookOf(p, fill.instrument);
-  const price = new Dec(fill.price);
-  const quantity = new Dec(fill.quantity);
-  const fee = feeInQuote(p, fill);
-  const signed = fill.side === 'buy' ? quantity : quantity.neg();
+  const price = toUnits(fill.price);
+  const quantity = toUnits(fill.quantity);
+  const fee = feeInQuote(p, fill, price);
+  const buy = fill.side === 'buy';
+  const traded = mulUnits(quantity, price);
 
-  const before = book.qtyExact;
-  const after = before.plus(signed);
-  let realized = ZERO;
-  if (before.isZero() || before.isNeg() === signed.isNeg()) {
+  const before = book.qtyUnits;
+  const after = buy ? before + quantity : before - quantity;
+  let realized = 0n;
+  if (before === 0n || (before < 0n) === !buy) {
     // Adding to the position (or opening it): the cost basis grows, the average is weighted.
-    book.costExact = book.costExact.plus(quantity.times(price));
+    book.costUnits += traded;
   } else {
-    const held = before.abs();
-    const closed = Dec.min(held, quantity);
+    const held = before < 0n ? -before : before;
+    const closed = quantity < held ? quantity : held;
     // The closed share of the cost basis; all of it on a full close, so a round trip realises exactly
     // what was sold minus what was paid even when the average price has no finite decimal form.
-    const removed = closed.eq(held) ? book.costExact : book.costExact.times(closed).div(held).toDecimalPlaces(COST_DECIMALS);
-    const proceeds = closed.times(price);
-    realized = before.isNeg() ? removed.minus(proceeds) : proceeds.minus(removed);
-    book.costExact = book.costExact.minus(removed);
-    if (quantity.gt(held)) book.costExact = quantity.minus(held).times(price);
+    const removed = closed === held ? book.costUnits : roundedShare(book.costUnits, closed, held);
+    const proceeds = closed === quantity ? traded : mulUnits(closed, price);
+    realized = before < 0n ? removed - proceeds : proceeds - removed;
+    book.costUnits -= removed;
+    if (quantity > held) book.costUnits = mulUnits(quantity - held, price);
   }
-  book.averageExact = after.isZero() ? ZERO : book.costExact.div(after.abs());
-  book.qtyExact = after;
-  book.realizedExact = book.realizedExact.plus(realized);
-  book.feesExact = book.feesExact.plus(fee);
-  book.quantity = after.toNumber();
-  book.averagePrice = book.averageExact.toNumber();
-  book.realizedPnl = book.realizedExact.toNumber();
-  book.fees = book.feesExact.toNumber();
+  book.qtyUnits = after;
+  book.quantity = fromUnits(after);
+  book.averagePrice = after === 0n ? 0 : fromUnits(divUnits(book.costUnits, after < 0n ? -after : after));
+  // Mirrors are refreshed only when their amount moved: each conversion costs more than the arithmetic.
+  if (realized !== 0n) {
+    book.realizedUnits += realized;
+    book.realizedPnl = fromUnits(book.realizedUnits);
+  }
+  if (fee !== 0n) {
+    book.feesUnits += fee;
+    book.fees = fromUnits(book.feesUnits);
+  }
   if (fill.ts >= book.markTs) {
     book.markPrice = fill.price;
     book.markTs = fill.ts;
   }
 
-  p.cashExact = p.cashExact.minus(signed.times(price)).minus(fee);
-  p.realizedExact = p.realizedExact.plus(realized);
-  p.feesExact = p.feesExact.plus(fee);
-  p.cash = p.cashExact.toNumber();
-  p.realizedPnl = p.realizedExact.toNumber();
-  p.fees = p.feesExact.toNumber();
+  p.cashUnits += (buy ? -traded : traded) - fee;
+  p.cash = fromUnits(p.cashUnits);
+  if (realized !== 0n) {
+    p.realizedUnits += realized;
+    p.realizedPnl = fromUnits(p.realizedUnits);
+  }
+  if (fee !== 0n) {
+    p.feesUnits += fee;
+    p.fees = fromUnits(p.feesUnits);
+  }
   p.fillIds.add(fill.fillId);
-  p.lastRealizedPnl = realized.toNumber();
+  p.lastRealizedPnl = realized === 0n ? 0 : fromUnits(realized);
   p.lastFillDuplicate = false;
   return p;
 }
@@ -203,12 +207,24 @@ export function equityPoint(p: Portfolio, ts: number): EquityPoint {
 
 /** Equity computed exactly in decimals from the books, for reports and reconciliation. */
 export function equityExact(p: Portfolio): Dec {
-  let total = p.cashExact;
+  let total = p.cashUnits;
   for (const book of p.books) {
-    const mark = Number.isNaN(book.markPrice) ? book.averageExact : new Dec(book.markPrice);
-    total = total.plus(book.qtyExact.times(mark));
+    if (book.qtyUnits === 0n) continue;
+    const mark = Number.isNaN(book.markPrice) ? divUnits(book.costUnits, book.qtyUnits < 0n ? -book.qtyUnits : book.qtyUnits) : toUnits(book.markPrice);
+    total += mulUnits(book.qtyUnits, mark);
   }
-  return total;
+  return new Dec(unitsToString(total));
+}
+
+/** An exact amount of the portfolio as a decimal string, e.g. amount(p.cashUnits) === '10013.394'. */
+export function amount(units: bigint): string {
+  return unitsToString(units);
+}
+
+/** cost * part / whole, rounded to the unit. */
+function roundedShare(cost: bigint, part: bigint, whole: bigint): bigint {
+  const n = cost * part;
+  return (n + whole / 2n) / whole;
 }
 
 function bookOf(p: Portfolio, instrument: string): Position {
@@ -221,11 +237,12 @@ function bookOf(p: Portfolio, instrument: string): Position {
   return book;
 }
 
-function feeInQuote(p: Portfolio, fill: OrderFilled): Dec {
+function feeInQuote(p: Portfolio, fill: OrderFilled, price: bigint): bigint {
+  if (fill.fee === 0) return 0n;
   const slash = fill.instrument.indexOf('/');
-  const base = slash >= 0 ? fill.instrument.slice(0, slash) : '';
   const quote = slash >= 0 ? fill.instrument.slice(slash + 1) : p.currency;
-  if (fill.fee === 0 || fill.feeCurrency === '' || fill.feeCurrency === p.currency || fill.feeCurrency === quote) return new Dec(fill.fee);
-  if (fill.feeCurrency === base) return new Dec(fill.fee).times(fill.price);
+  if (fill.feeCurrency === '' || fill.feeCurrency === p.currency || fill.feeCurrency === quote) return toUnits(fill.fee);
+  const base = slash >= 0 ? fill.instrument.slice(0, slash) : '';
+  if (fill.feeCurrency === base) return mulUnits(toUnits(fill.fee), price);
   throw new ValidationError(`fee currency ${fill.feeCurrency} of fill ${fill.fillId} is neither ${quote} nor ${base}`, [{ path: 'feeCurrency', message: 'unsupported fee currency' }]);
 }
