@@ -162,3 +162,22 @@ describe('decideOrders: risk', () => {
     expect(decisions.map((d) => d.type)).toEqual(['OrderRequested', 'OrderRequested']);
   });
 });
+
+describe('decideOrders: flips and cash', () => {
+  it('flips a short to long: buys back the short, then sizes the long on the cash left after buying back', () => {
+    // Short 10 at 100 opened with 10 000 cash: cash 11 000, equity 10 000 at a price of 100.
+    const c = ctx({ position: { quantity: -10, averagePrice: 100 }, cash: 11_000, equity: 10_000 });
+    const decisions = decideOrders(signal('long'), c, config({ allowShort: true })).map(requested);
+    expect(decisions).toMatchObject([{ side: 'buy', quantity: 10, reduceOnly: true }, { side: 'buy', reduceOnly: false }]);
+    // After the buy-back: 11 000 - 1 000 * 1.001 = 9 999; all-in at 100.1 per unit with the fee.
+    const entry = decisions[1]!;
+    expect(entry.quantity).toBe(99.89);
+    expect(10 * 100 * 1.001 + entry.quantity * 100 * 1.001).toBeLessThanOrEqual(11_000);
+  });
+  it('skips the entry when risk refuses it, keeping the exit', () => {
+    const risk = riskDecider.evolve(initialRiskState(), { type: 'TradingHalted', data: { account: 'main', reason: { kind: 'MaxDrawdown', limit: 20, drawdown: 21 }, ts: NOW - 1 } });
+    const decisions = decideOrders(signal('short'), ctx({ ...long(3), risk }), config({ allowShort: true, stopLossPct: 1 }));
+    expect(decisions.map((d) => d.type)).toEqual(['OrderRequested', 'OrderRejected']);
+    expect(decisions[1]).toMatchObject({ data: { reason: { kind: 'TradingHalted' } } });
+  });
+});

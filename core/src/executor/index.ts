@@ -2,3 +2,4 @@
 export { decideOrders } from './executor.ts';
 export { clientOrderIdFor } from './ids.ts';
 export type { ExecutionContext, ExecutorConfig, OrderDecision, OrderLeg, Sizing, VenueRules } from './types.ts';
+export { ExecutorConfigSchema, RiskLimitsSchema, SizingSchema, VenueRulesSchema, parseExecutorConfig, parseRiskLimits, parseVenueRules } from './config.ts';

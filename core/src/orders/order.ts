@@ -121,7 +121,8 @@ export function decideOrder(command: OrderCommand, state: OrderState): readonly 
 function decideFill(fill: OrderFilled, state: OrderState): readonly OrderEvent[] {
   if (state.fillIds.includes(fill.fillId)) return NOTHING;
   const target = state.order === null ? 'filled' : remainingAfter(state, fill) === 0 ? 'filled' : 'partially-filled';
-  const order = requireStatus(state, ['submitted', 'accepted', 'partially-filled', 'cancelled', 'expired'], target);
+  // 'filled' is listed so that one fill too many is reported as the overfill it is.
+  const order = requireStatus(state, ['submitted', 'accepted', 'partially-filled', 'filled', 'cancelled', 'expired'], target);
   if (fill.clientOrderId !== order.clientOrderId || fill.instrument !== order.instrument) {
     throw new FillRefused(order.clientOrderId, 'order-mismatch', `fill for ${fill.clientOrderId} ${fill.instrument}`);
   }

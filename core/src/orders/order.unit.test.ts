@@ -1,5 +1,6 @@
 // The order lifecycle as given/when/then: legal moves emit one event, repeats emit none, the rest throw.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { OrderFilled, OrderRequested } from '@qts/schemas';
 import { deciderSpec } from '../testing/decider.ts';
 import { FillRefused, IllegalOrderTransition, orderDecider, remainingQuantity } from './index.ts';
@@ -118,5 +119,24 @@ describe('order decider: redelivery and impossible moves', () => {
       expect(e.to).toBe(to);
       expect(e.kind).toBe('IllegalOrderTransition');
     });
+  });
+});
+
+describe('order decider: random partial fills', () => {
+  it('is filled exactly when the parts add up to the quantity, refuses any more, and ignores redeliveries', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 19 }), (lots, dup) => {
+      const total = lots.reduce((a, b) => a + b, 0);
+      const quantity = Number((total / 1000).toFixed(3));
+      let state = orderDecider.evolve(orderDecider.evolve(orderDecider.initialState(), { type: 'OrderRequested', data: { ...order, quantity } }), submitted);
+      const fills = lots.map((l, i) => fill(`f${i}`, l / 1000));
+      for (const [i, f] of fills.entries()) {
+        for (const e of orderDecider.decide({ type: 'FillOrder', fill: f }, state)) state = orderDecider.evolve(state, e);
+        expect(state.status).toBe(i === fills.length - 1 ? 'filled' : 'partially-filled');
+        // A redelivered earlier fill changes nothing.
+        expect(orderDecider.decide({ type: 'FillOrder', fill: fills[Math.min(dup, i)]! }, state)).toEqual([]);
+      }
+      expect(state.filledQuantity).toBe(quantity);
+      expect(() => orderDecider.decide({ type: 'FillOrder', fill: fill('extra', 0.001) }, state)).toThrow(FillRefused);
+    }));
   });
 });
