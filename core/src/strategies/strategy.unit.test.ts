@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.ts';
 import { bollingerBreakout } from './bollinger-breakout.ts';
-import { builtInStrategies } from './builtins.ts';
+import { builtInStrategies, strategyCatalog } from './builtins.ts';
 import { gate, unanimous } from './combinators.ts';
 import { macdCross } from './macd-cross.ts';
 import { rsiReversion } from './rsi-reversion.ts';
@@ -116,6 +116,15 @@ describe('builtInStrategies', () => {
   it('lists the four built-ins by kind', () => {
     expect(Object.keys(builtInStrategies).sort()).toEqual(['bollinger-breakout', 'macd-cross', 'rsi-reversion', 'sma-cross']);
     for (const [kind, s] of Object.entries(builtInStrategies)) expect(s.kind).toBe(kind);
+  });
+});
+
+describe('strategyCatalog', () => {
+  it('lists kind, description and parameter form of each strategy, as JSON', () => {
+    const catalog = JSON.parse(JSON.stringify(strategyCatalog())) as ReturnType<typeof strategyCatalog>;
+    expect(catalog.map((s) => s.kind)).toEqual(['sma-cross', 'macd-cross', 'rsi-reversion', 'bollinger-breakout']);
+    expect(catalog[0]!.description).toMatch(/fast SMA/);
+    expect(catalog[3]!.params).toEqual(paramSpace(bollingerBreakout));
   });
 });
 
