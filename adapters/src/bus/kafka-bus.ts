@@ -133,7 +133,10 @@ export class KafkaBus implements Bus {
         })),
       });
     } catch (err) {
-      throw new InfrastructureError(`could not create topics ${[...wanted.keys()].join(', ')}`, { topics: [...wanted.keys()] }, { cause: err });
+      // Another process may have created some of them between our list and our create: that is success.
+      const now = new Set(await admin.listTopics().catch(() => [] as string[]));
+      if ([...wanted.keys()].every((t) => now.has(t))) return;
+      throw new InfrastructureError(`could not create topics ${[...wanted.keys()].join(', ')}: ${(err as Error).message}`, { topics: [...wanted.keys()] }, { cause: err });
     }
   }
 

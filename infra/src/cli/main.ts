@@ -4,10 +4,14 @@ import { registerStart } from './start.ts';
 import { registerBacktest } from './backtest.ts';
 import { registerProjections } from './projections.ts';
 import { registerTap } from './tap.ts';
+import { registerReplay } from './replay.ts';
+import { registerWorker } from './worker.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
 registerStart(program);
 registerBacktest(program);
 registerProjections(program);
 registerTap(program);
+registerReplay(program);
+registerWorker(program);
 await program.parseAsync(process.argv);

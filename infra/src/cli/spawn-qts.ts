@@ -16,7 +16,7 @@ export interface QtsProcess {
 export function spawnQts(args: readonly string[], env: Readonly<Record<string, string>> = {}): QtsProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'infra/src/cli/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, QTS_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092', QTS_LOG_LEVEL: 'warn', ...env },
   });
   let out = '';
   let err = '';
@@ -37,3 +37,25 @@ export async function runQts(args: readonly string[], env: Readonly<Record<strin
 
 export const jsonLines = (text: string): Record<string, unknown>[] =>
   text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** A fresh database on the test Postgres server (PG_URL), so a command's event store starts empty; drop() removes it. */
+export async function temporaryDatabase(label: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const base = process.env.PG_URL ?? 'postgres://qts:qts@127.0.0.1:55432/qts';
+  const name = `qts_${label}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists "${name}" with (force)`);
+      await c.end();
+    },
+  };
+}
