@@ -98,7 +98,8 @@ export function emptyPortfolio(cash: number, currency = 'USDT'): Portfolio {
  * Books a fill: cash moves by the traded value and the fee; the position grows at a weighted average
  * price, shrinks realising (price - average) * closed quantity with the average unchanged, and a fill
  * through zero closes the old side and opens the new at the fill price. Realised PnL is gross of fees;
- * fees are kept apart. A fee in the instrument's base asset is converted at the fill price.
+ * fees are kept apart. A fee in the instrument's base asset is converted at the fill price. One
+ * portfolio keeps one currency: a fill whose instrument is quoted in another is refused.
  */
 export function applyFill(p: Portfolio, fill: OrderFilled): Portfolio {
   // Average-cost accounting: realised = proceeds - the closed share of the cost basis.
@@ -107,7 +108,7 @@ export function applyFill(p: Portfolio, fill: OrderFilled): Portfolio {
     p.lastFillDuplicate = true;
     return p;
   }
-  const book = bookOf(p, fill.instrument);
+  const book = p.positions.get(fill.instrument) ?? openBook(p, fill.instrument);
   const price = toUnits(fill.price);
   const quantity = toUnits(fill.quantity);
   const fee = feeInQuote(p, fill, price);
@@ -225,6 +226,15 @@ export function amount(units: bigint): string {
 function roundedShare(cost: bigint, part: bigint, whole: bigint): bigint {
   const n = cost * part;
   return (n + whole / 2n) / whole;
+}
+
+/** The first fill of an instrument: its cash legs must be in the portfolio's currency (one quote currency per portfolio). */
+function openBook(p: Portfolio, instrument: string): Position {
+  const slash = instrument.indexOf('/');
+  if (slash >= 0 && instrument.slice(slash + 1) !== p.currency) {
+    throw new ValidationError(`${instrument} settles in ${instrument.slice(slash + 1)}, but this portfolio keeps ${p.currency}`, [{ path: 'instrument', message: 'quote currency differs from the portfolio currency' }]);
+  }
+  return bookOf(p, instrument);
 }
 
 function bookOf(p: Portfolio, instrument: string): Position {

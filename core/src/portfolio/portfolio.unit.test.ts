@@ -81,6 +81,11 @@ describe('portfolio: the details a ledger must get right', () => {
     expect(p.cash).toBe(1_199.8);
     expect(equityPoint(p, 5_000)).toEqual({ ts: 5_000, equity: 979.8, cash: 1_199.8, grossExposure: 220, realizedPnl: 0, unrealizedPnl: -20, fees: 0.2 });
   });
+  it('refuses a fill quoted in another currency than the portfolio keeps', () => {
+    expect(() => applyFill(emptyPortfolio(1_000, 'EUR'), fill('buy', 1, 100, 0))).toThrow(/BTC\/USDT settles in USDT/);
+    expect(emptyPortfolio(1_000, 'USD').currency).toBe('USD');
+    expect(positionOf(applyFill(emptyPortfolio(1_000, 'USD'), fill('buy', 1, 100, 0, { instrument: 'GOOG', feeCurrency: 'USD' })), 'GOOG').quantity).toBe(1);
+  });
   it('shows a flat view for an instrument it never traded', () => {
     expect(positionOf(emptyPortfolio(1), 'ETH/USDT')).toMatchObject({ quantity: 0, averagePrice: 0, unrealizedPnl: 0 });
   });
