@@ -6,6 +6,7 @@ import { registerProjections } from './projections.ts';
 import { registerTap } from './tap.ts';
 import { registerReplay } from './replay.ts';
 import { registerWorker } from './worker.ts';
+import { registerBackfill } from './backfill.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
 registerStart(program);
@@ -14,4 +15,5 @@ registerProjections(program);
 registerTap(program);
 registerReplay(program);
 registerWorker(program);
+registerBackfill(program);
 await program.parseAsync(process.argv);
