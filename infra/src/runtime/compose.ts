@@ -1,0 +1,138 @@
+// The composition root: the one place that reads the config and chooses adapters; workers get ports only.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { allTopics, topics } from '@qts/schemas';
+import type { Bus, Clock, Consumer, EventStore } from '@qts/core';
+import { EsdbEventStore, InProcessBus, KafkaBus, PostgresEventStore, createPgliteDb, startRecorder, type PgDatabase } from '@qts/adapters';
+import type { RuntimeConfig } from './config.ts';
+import type { Logger } from './log.ts';
+import { PaperExecutor } from '../workers/paper-executor.ts';
+import { runReplayIngest } from '../workers/replay-ingest.ts';
+import { startStrategyWorker } from '../workers/strategy-worker.ts';
+
+export const workerNames = ['ingest', 'strategy', 'executor', 'recorder', 'projector', 'api'] as const;
+export type WorkerName = (typeof workerNames)[number];
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface Infrastructure {
+  readonly bus: Bus;
+  readonly store: EventStore;
+  /** The embedded PGlite database shared by the event store and the read models, when embedded. */
+  readonly embeddedDb: PgDatabase | null;
+  close(): Promise<void>;
+}
+
+/** Opens the bus and the event store the config names. */
+export async function openInfrastructure(config: RuntimeConfig, log: Logger): Promise<Infrastructure> {
+  const bus: Bus = config.bus.kind === 'kafka'
+    ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }) })
+    : new InProcessBus({ logger: log.child({ component: 'bus' }) });
+  let embeddedDb: PgDatabase | null = null;
+  let store: EventStore;
+  if (config.eventStore.kind === 'esdb') store = EsdbEventStore.connect(config.eventStore.url);
+  else if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url);
+  else {
+    const dir = resolve(config.dataDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+    embeddedDb = await createPgliteDb(dir);
+    store = await PostgresEventStore.create(embeddedDb);
+  }
+  await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: config.bus.kind === 'kafka' ? config.bus.partitions : 3 })));
+  return {
+    bus, store, embeddedDb,
+    async close() {
+      await bus.close();
+      await store.close();
+      await embeddedDb?.close();
+    },
+  };
+}
+
+export interface RunningSystem {
+  readonly executor: PaperExecutor | null;
+  /** Resolves when the replay feed has published every recorded bar (never for a live feed). */
+  readonly replayDone: Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the chosen workers over the infrastructure, in the order that makes a restart exact: the
+ * executor recovers from the store before it consumes, strategies warm up from stored bars, and the
+ * replay feed starts last, after the last bar the store holds.
+ */
+export async function startWorkers(config: RuntimeConfig, infra: Infrastructure, workers: readonly WorkerName[], log: Logger, clock: Clock = systemClock): Promise<RunningSystem> {
+  const { bus, store } = infra;
+  const consumers: Consumer[] = [];
+  const abort = new AbortController();
+  const want = new Set(workers);
+  let executor: PaperExecutor | null = null;
+
+  if (want.has('recorder')) consumers.push(await startRecorder({ bus, store, logger: log.child({ worker: 'recorder' }) }));
+
+  if (want.has('executor')) {
+    if (config.venue.kind !== 'paper') throw new Error('the live ccxt venue is wired through `qts worker executor` once the ccxt adapter lands');
+    executor = new PaperExecutor({
+      account: config.account,
+      cash: config.cash,
+      desk: { executor: executorOptions(config), limits: config.risk },
+      venue: { slippageBps: config.venue.slippageBps, makerFeeBps: config.venue.makerFeeBps, takerFeeBps: config.venue.takerFeeBps },
+      strategiesByInstrument: strategiesByInstrument(config),
+    }, { store, bus, clock, log: log.child({ worker: 'executor' }) });
+    const recovered = await executor.recover();
+    log.info(recovered, 'executor recovered its books from the event store');
+    const ex = executor;
+    consumers.push(await bus.consume({ groupId: 'executor.bars', topics: [topics.bars], fromBeginning: true, handler: async (e) => { if (e.type === 'BarClosed') await ex.onBar(e); } }));
+    consumers.push(await bus.consume({
+      groupId: 'executor.signals', topics: [topics.signals], fromBeginning: true,
+      handler: async (e) => { if (e.type === 'SignalEmitted' || e.type === 'BarEvaluated') await ex.onSignal(e); },
+    }));
+    consumers.push(await bus.consume({
+      groupId: 'executor.risk', topics: [topics.risk], fromBeginning: true,
+      handler: async (e) => { if (e.type === 'TradingHalted' || e.type === 'TradingResumed') await ex.onRisk(e); },
+    }));
+  }
+
+  if (want.has('strategy')) {
+    const venue = config.market.kind === 'replay' ? null : config.market.exchange;
+    for (const s of config.strategies) {
+      const feedVenue = venue ?? (config.market.kind === 'replay' ? config.market.files.find((f) => f.instrument === s.instrument)?.venue : undefined) ?? 'replay';
+      consumers.push(await startStrategyWorker({ ...s, venue: feedVenue }, { bus, store, clock, log: log.child({ worker: 'strategy' }) }));
+    }
+  }
+
+  let replayDone: Promise<number> = new Promise(() => undefined);
+  if (want.has('ingest')) {
+    if (config.market.kind !== 'replay') throw new Error('the ccxt market-data feed is wired once the ccxt adapter lands');
+    const files = config.market.files.map((f) => ({ ...f, path: resolve(f.path) }));
+    replayDone = runReplayIngest(files, config.market.barsPerSecond, { bus, store, clock, log: log.child({ worker: 'ingest' }) }, abort.signal);
+    replayDone.catch((e: unknown) => log.error({ err: e }, 'replay ingest failed'));
+  }
+
+  return {
+    executor,
+    replayDone,
+    async stop() {
+      abort.abort();
+      await replayDone.catch(() => 0);
+      // Stop consuming in reverse start order; each stop finishes its in-flight event and commits.
+      for (const c of consumers.reverse()) await c.stop();
+    },
+  };
+}
+
+function strategiesByInstrument(config: RuntimeConfig): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of config.strategies) (out[s.instrument] ??= []).push(s.id);
+  return out;
+}
+
+/** Only the options the user set: absent ones keep the desk's defaults (exactOptionalPropertyTypes-safe). */
+function executorOptions(config: RuntimeConfig) {
+  const { sizing, allowShort, stopLossPct, takeProfitPct } = config.executor;
+  return { sizing, allowShort, ...(stopLossPct !== undefined ? { stopLossPct } : {}), ...(takeProfitPct !== undefined ? { takeProfitPct } : {}) };
+}
+
+export function dataPath(config: RuntimeConfig, ...parts: string[]): string {
+  return join(resolve(config.dataDir), ...parts);
+}

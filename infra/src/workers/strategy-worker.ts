@@ -1,0 +1,125 @@
+// The strategy worker: bars in, signals and progress markers out. Its state is rebuilt from stored events.
+import { catalog, derivedId, makeEvent, topics, type BarClosed, type DomainEvent } from '@qts/schemas';
+import {
+  builtInStrategies, parseStrategyParams, signalData, ValidationError,
+  type AnyStrategy, type Bus, type Clock, type Consumer, type EventStore,
+} from '@qts/core';
+import type { Logger } from '../runtime/log.ts';
+
+export interface StrategyInstance {
+  readonly id: string;
+  readonly kind: string;
+  readonly instrument: string;
+  readonly timeframe: BarClosed['timeframe'];
+  readonly venue: string;
+  readonly params: Record<string, unknown>;
+}
+
+export interface StrategyWorkerDeps {
+  readonly bus: Bus;
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How many stored bars rebuild the state on start (more than any indicator's lookback). */
+  readonly warmupBars?: number;
+}
+
+export function strategyFor(kind: string): AnyStrategy {
+  const strategy = builtInStrategies[kind];
+  if (!strategy) {
+    throw new ValidationError(`unknown strategy '${kind}'`, [{ path: 'kind', message: `unknown strategy '${kind}'; known: ${Object.keys(builtInStrategies).join(', ')}` }]);
+  }
+  return strategy;
+}
+
+/**
+ * One running strategy instance. Event ids derive from the strategy and the bar, so a bar evaluated
+ * twice (redelivery, restart) yields the same signal ids and the executor makes no second order.
+ */
+export class StrategyRunner {
+  private state: unknown;
+  private lastOpenTime = -Infinity;
+  private readonly strategy: AnyStrategy;
+
+  constructor(readonly instance: StrategyInstance, private readonly clock: Clock) {
+    this.strategy = strategyFor(instance.kind);
+    this.state = this.strategy.init(parseStrategyParams(this.strategy, instance.params));
+  }
+
+  get barStream(): string {
+    const i = this.instance;
+    return catalog.BarClosed.stream({ venue: i.venue, instrument: i.instrument, timeframe: i.timeframe } as BarClosed);
+  }
+
+  get progressStream(): string {
+    return catalog.BarEvaluated.stream({ strategyId: this.instance.id } as never);
+  }
+
+  /**
+   * Rebuilds the state from the store: bars up to the last one this strategy evaluated warm it up
+   * silently; stored bars after that (evaluated by nobody yet, or lost in a crash) are returned to be
+   * evaluated for real.
+   */
+  async recover(store: EventStore, warmupBars: number): Promise<{ warmed: number; pending: DomainEvent<'BarClosed'>[] }> {
+    let progress = -Infinity;
+    for await (const s of store.readStream(this.progressStream, { direction: 'backwards', maxCount: 1 })) {
+      if (s.event.type === 'BarEvaluated') progress = s.event.data.asOf;
+    }
+    const warm: BarClosed[] = [];
+    const pending: DomainEvent<'BarClosed'>[] = [];
+    for await (const s of store.readStream(this.barStream, { direction: 'backwards' })) {
+      if (s.event.type !== 'BarClosed') continue;
+      if (s.event.data.closeTime > progress) pending.push(s.event);
+      else if (warm.push(s.event.data) >= warmupBars) break;
+    }
+    for (let i = warm.length - 1; i >= 0; i--) this.evaluate(warm[i]!, null);
+    return { warmed: warm.length, pending: pending.reverse() };
+  }
+
+  /** Signals for this bar followed by its BarEvaluated marker; nothing for another series or a bar already seen. */
+  evaluate(bar: BarClosed, source: DomainEvent<'BarClosed'> | null): DomainEvent[] {
+    const i = this.instance;
+    if (bar.instrument !== i.instrument || bar.timeframe !== i.timeframe || bar.venue !== i.venue) return [];
+    if (bar.openTime <= this.lastOpenTime) return [];
+    this.lastOpenTime = bar.openTime;
+    const [next, intents] = this.strategy.onBar(this.state, bar);
+    this.state = next;
+    if (source === null) return [];
+    const ctx = (name: string) => ({
+      id: derivedId(`${name}:${i.id}:${source.id}`, bar.closeTime),
+      occurredAt: bar.closeTime,
+      recordedAt: this.clock.now(),
+      causationId: source.id,
+      correlationId: source.correlationId,
+    });
+    const out: DomainEvent[] = intents.map((intent, n) => makeEvent('SignalEmitted', signalData(i.id, bar, intent), { ...ctx(`signal${n}`), meta: { strategyKind: i.kind } }));
+    out.push(makeEvent('BarEvaluated', { strategyId: i.id, instrument: i.instrument, asOf: bar.closeTime, signals: intents.length }, ctx('evaluated')));
+    return out;
+  }
+}
+
+/** Starts one strategy instance: recovers, evaluates what the store holds beyond its progress, then consumes. */
+export async function startStrategyWorker(instance: StrategyInstance, deps: StrategyWorkerDeps): Promise<Consumer> {
+  const runner = new StrategyRunner(instance, deps.clock);
+  const log = deps.log.child({ strategyId: instance.id });
+  const publish = async (source: DomainEvent<'BarClosed'>): Promise<void> => {
+    const events = runner.evaluate(source.data, source);
+    if (events.length === 0) return;
+    // Signals and the marker share the instrument's partition, so the marker always follows its signals.
+    await deps.bus.publish(topics.signals, events[0]!.key, events);
+    for (const s of events) {
+      if (s.type === 'SignalEmitted') log.info({ signalId: s.id, correlationId: s.correlationId, direction: s.data.direction, price: s.data.price }, 'signal emitted');
+    }
+  };
+  const { warmed, pending } = await runner.recover(deps.store, deps.warmupBars ?? 2_000);
+  for (const bar of pending) await publish(bar);
+  log.info({ warmed, reevaluated: pending.length, kind: instance.kind, instrument: instance.instrument }, 'strategy recovered from stored bars');
+  return deps.bus.consume({
+    groupId: `strategy.${instance.id}`,
+    topics: [topics.bars],
+    fromBeginning: true,
+    handler: async (event) => {
+      if (event.type === 'BarClosed') await publish(event);
+    },
+  });
+}
