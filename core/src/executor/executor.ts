@@ -65,11 +65,12 @@ export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: Executio
   const takeProfit = config.takeProfitPct !== undefined && config.takeProfitPct > 0 ? protectiveChild(config, base, entry, 'take-profit', sizingPrice, rules) : null;
   if (stopLoss !== null || takeProfit !== null) entry.protective = { stopLoss: stopLoss?.stopPrice, takeProfit: takeProfit?.limitPrice };
   // Risk sees the position as it will be after the exit (a flip's entry is checked from flat).
-  const afterExit: ExecutionContext = held === 'flat' ? ctx : {
+  const afterExit: ExecutionContext = held === 'flat' ? (price === ctx.lastPrice ? ctx : { ...ctx, lastPrice: price }) : {
     ...ctx,
     cash: cashAfter,
     position: { quantity: positionAfter, averagePrice: positionAfter === 0 ? 0 : ctx.position.averagePrice },
     grossExposure: (ctx.grossExposure ?? Math.abs(position) * price) - (Math.abs(position) - Math.abs(positionAfter)) * price,
+    lastPrice: price,
   };
   const reason = checkOrder(entry, afterExit);
   if (reason !== null) return withRejection(out, base, entry.clientOrderId, reason);

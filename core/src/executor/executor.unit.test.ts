@@ -156,6 +156,10 @@ describe('decideOrders: risk', () => {
     expect(d).toMatchObject({ type: 'OrderRejected', data: { reason: { kind: 'MaxPositionExceeded', limit: 5_000 } } });
     expect((d!.data as { reason: { requested: number } }).reason.requested).toBeCloseTo(9_990, 6);
   });
+  it('values a market entry at the signal price when the context has no last price', () => {
+    const [d] = decideOrders(signal('long'), ctx({ lastPrice: Number.NaN, limits: { maxOrderNotional: 5_000 } }), config());
+    expect(d).toMatchObject({ type: 'OrderRejected', data: { reason: { kind: 'MaxOrderNotionalExceeded', limit: 5_000 } } });
+  });
   it('checks a flip\'s entry against the position after the exit', () => {
     const decisions = decideOrders(signal('short'), ctx({ ...long(40), limits: { maxPositionNotional: 3_000 } }),
       config({ allowShort: true, sizing: { kind: 'fixed-quantity', quantity: 25 } }));

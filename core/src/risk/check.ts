@@ -22,6 +22,9 @@ export function checkOrder(order: OrderRequested, ctx: ExecutionContext): Reject
     if (requested > limits.maxOrdersPerMinute) return { kind: 'MaxOrdersPerMinuteExceeded', limit: limits.maxOrdersPerMinute, requested };
   }
   const price = order.limitPrice ?? order.stopPrice ?? ctx.lastPrice;
+  const valued = limits.maxOrderNotional !== undefined || limits.maxPositionNotional !== undefined || limits.maxGrossExposure !== undefined;
+  // Without a price the notional limits cannot be checked; passing silently would switch them off.
+  if (valued && !(price > 0 && Number.isFinite(price))) return { kind: 'NothingToDo', detail: 'no price to value the order against the notional limits' };
   const orderNotional = order.quantity * price;
   if (limits.maxOrderNotional !== undefined && orderNotional > limits.maxOrderNotional) {
     return { kind: 'MaxOrderNotionalExceeded', limit: limits.maxOrderNotional, requested: orderNotional };

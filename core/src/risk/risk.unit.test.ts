@@ -111,6 +111,10 @@ describe('checkOrder', () => {
     expect(checkOrder(order(), ctx({ cooldownAfterLossMs: 60_000 }, {}, risk))).toEqual({ kind: 'CooldownAfterLoss', until: T0 + 59_000 });
     expect(checkOrder(order({ ts: T0 + 59_000 }), ctx({ cooldownAfterLossMs: 60_000 }, {}, risk))).toBeNull();
   });
+  it('refuses to pass an order it cannot value while notional limits are set', () => {
+    expect(checkOrder(order(), ctx({ maxOrderNotional: 1_000 }, { lastPrice: Number.NaN }))).toMatchObject({ kind: 'NothingToDo' });
+    expect(checkOrder(order(), ctx({}, { lastPrice: Number.NaN }))).toBeNull();
+  });
   it('while halted refuses new exposure but lets a position be reduced or closed', () => {
     const risk = riskDecider.evolve(initialRiskState(), halted({ kind: 'Manual', by: 'me', note: 'x' }, T0 - 5));
     const long = { position: { quantity: 2, averagePrice: 100 } };
