@@ -1,5 +1,6 @@
 // The trading desk a replay drives: the live executor, risk and portfolio code, with the state they need between bars.
 import type { BarClosed, DomainEvent, TradingHalted } from '@qts/schemas';
+import type { LoggedEvent } from './event-log.ts';
 import { Atr } from '../indicators/atr.ts';
 import { decideOrders, type ExecutionContext, type ExecutorConfig, type OrderDecision, type VenueRules } from '../executor/index.ts';
 import { applyFill, emptyPortfolio, equityExact, markPrice, positionOf, type Portfolio } from '../portfolio/index.ts';
@@ -57,7 +58,7 @@ export class Desk {
   }
 
   /** Every recorded event passes here: fills move the portfolio; risk evolves on what it follows. */
-  onEvent(event: DomainEvent): void {
+  onEvent(event: LoggedEvent): void {
     switch (event.type) {
       case 'OrderFilled': {
         this.portfolio = applyFill(this.portfolio, event.data);

@@ -15,7 +15,7 @@ import { VirtualClock } from '../ports/clock.ts';
 import { signalData, type Strategy } from '../strategies/strategy.ts';
 import { SimulatedVenue, defaultVenueConfig, type SimulatedVenueConfig, type VenueEvent } from '../venue/simulated-venue.ts';
 import { Desk, type DeskOptions } from './desk.ts';
-import { EventLog } from './event-log.ts';
+import { EventLog, type LoggedEvent } from './event-log.ts';
 import { computeMetrics, periodsPerYearFor, type Metrics } from './metrics.ts';
 import { seriesFromBars, type BarSeries } from './series.ts';
 import { TradeBook, type RoundTrip } from './trades.ts';
@@ -78,7 +78,7 @@ export function runBacktest<P, S>(input: BacktestInput<P, S>): BacktestResult {
   // A spot account: buys are capped by the cash at the fill price (see SimulatedVenue).
   const venue = new SimulatedVenue(venueConfig, () => desk.cash);
   const book = new TradeBook(series.instrument);
-  const causes = new Map<string, DomainEvent>();
+  const causes = new Map<string, LoggedEvent>();
 
   const { openTime, open, high, low, close, volume } = series;
   const equityOut = new Float64Array(n);
@@ -137,7 +137,7 @@ export function runBacktest<P, S>(input: BacktestInput<P, S>): BacktestResult {
     if (intents.length === 0 || i < tradeFrom) continue;
     for (const intent of intents) {
       signals++;
-      const signal = log.record('SignalEmitted', signalData(strategyId, bar, intent), bar.closeTime, clock.now());
+      const signal = log.recordEnvelope('SignalEmitted', signalData(strategyId, bar, intent), bar.closeTime, clock.now());
       const decisions = desk.decide(signal, bar.close, equity, clock.now());
       // New orders replace whatever the previous signal left resting (stale brackets, unfilled limits).
       if (venue.hasOpenOrders && decisions.some((d) => d.type === 'OrderRequested')) {

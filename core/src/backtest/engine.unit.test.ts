@@ -1,11 +1,12 @@
 // The replay engine: next-open fills, all-in long-only defaults, fees, brackets, risk halts, determinism and no look-ahead.
 import { describe, expect, it } from 'vitest';
-import type { BarClosed, DomainEvent } from '@qts/schemas';
+import { validateEvent, type BarClosed, type DomainEvent } from '@qts/schemas';
 import { loadBars } from '../testing/data.ts';
 import { builtInStrategies } from '../strategies/builtins.ts';
 import { NO_SIGNALS, defaultParams, type Direction, type SignalIntent, type Strategy } from '../strategies/strategy.ts';
 import { smaCross } from '../strategies/sma-cross.ts';
 import { runBacktest } from './engine.ts';
+import { hashEventLog } from './event-log.ts';
 import { evaluatePoints, expandGrid, walkForward } from './optimize.ts';
 import { emptySeries, type BarSeries } from './series.ts';
 
@@ -126,11 +127,25 @@ describe('golden run: sma-cross 10/30 on BTCUSDT-5m, defaults (all-in, long-only
   it('reproduces the identical hash on a second run', () => {
     expect(run().eventHash).toBe(run().eventHash);
   });
+
+  it('hashes the same whether or not the events are kept, and the kept events are valid, hash to it and chain causes', () => {
+    const kept = runBacktest({ bars: s, strategy: smaCross, params: { fast: 10, slow: 30 }, cash: 10_000, seed: 1, keepEvents: true });
+    expect(kept.eventHash).toBe(run().eventHash);
+    expect(hashEventLog(kept.events!)).toBe(kept.eventHash);
+    expect(kept.events).toHaveLength(kept.eventCount);
+    for (const e of kept.events!) expect(validateEvent(JSON.parse(JSON.stringify(e))).ok).toBe(true);
+    const byId = new Map(kept.events!.map((e) => [e.id, e]));
+    const fill = kept.events!.find((e) => e.type === 'OrderFilled')!;
+    const order = byId.get(fill.causationId!)!;
+    expect(order.type).toBe('OrderRequested');
+    expect(byId.get(order.causationId!)!.type).toBe('SignalEmitted');
+    expect(fill.correlationId).toBe(order.causationId);
+  });
 });
 
 const GOLDEN = {
   bars: 10_999, events: 2_227, signals: 435, orders: 434, fills: 434, trades: 217, finalEquity: 8_207.32,
-  hash: 'e2973b2dba7f4b8f336c09fdbd96bdad0cc39cb17c842507d0a7ce1d1dc9bf8b',
+  hash: 'ae106a6dcc6274e10a5185a4438c5d798fd6ff1344ba54b14d3267ad3ca8356f',
 };
 
 describe('cross-check against an independent vectorised computation', () => {
