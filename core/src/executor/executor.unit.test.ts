@@ -1,5 +1,7 @@
 // The executor: target positions to orders, sizing, venue grids, protective children, risk, idempotent ids.
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Dec, roundToLot } from '../money/index.ts';
 import { makeEvent } from '@qts/schemas';
 import type { DomainEvent, OrderRequested, SignalEmitted } from '@qts/schemas';
 import { initialRiskState, riskDecider } from '../risk/index.ts';
@@ -183,5 +185,32 @@ describe('decideOrders: flips and cash', () => {
     const decisions = decideOrders(signal('short'), ctx({ ...long(3), risk }), config({ allowShort: true, stopLossPct: 1 }));
     expect(decisions.map((d) => d.type)).toEqual(['OrderRequested', 'OrderRejected']);
     expect(decisions[1]).toMatchObject({ data: { reason: { kind: 'TradingHalted' } } });
+  });
+});
+
+describe('decideOrders: invariants over random accounts', () => {
+  it('an all-in buy sits on the lot grid and, filled at its price with the taker fee, never takes cash below zero', () => {
+    fc.assert(fc.property(
+      fc.double({ min: 10, max: 1e7, noNaN: true }), fc.double({ min: 0.0001, max: 1e5, noNaN: true }),
+      fc.constantFrom(1, 0.1, 0.001, 0.00001, 1e-8), fc.integer({ min: 0, max: 100 }),
+      (cash, price, lotStep, feeBps) => {
+        // Beyond ~1e14 lots a double cannot hold every point of the lot grid.
+        fc.pre(cash / price / lotStep < 1e14);
+        const c = ctx({ cash, equity: cash, lastPrice: price, rules: { tickSize: 1e-8, lotStep, minQuantity: 0, minNotional: 0, makerFeeBps: feeBps, takerFeeBps: feeBps } });
+        const decisions = decideOrders(signal('long'), c, config());
+        expect(decideOrders(signal('long'), c, config())).toEqual(decisions);
+        const [d] = decisions;
+        if (d!.type === 'OrderRejected') {
+          expect(d!.data.reason.kind).toBe('BelowMinQuantity');
+          expect(cash / (price * (1 + feeBps / 10_000))).toBeLessThan(lotStep);
+          return;
+        }
+        const q = d!.data.quantity;
+        expect(roundToLot(q, lotStep)).toBe(q);
+        expect(new Dec(cash).minus(new Dec(q).times(price).times(1 + feeBps / 10_000)).gte(0)).toBe(true);
+        // and it is all-in: one more lot would not fit
+        expect(new Dec(q).plus(lotStep).times(price).times(1 + feeBps / 10_000).gt(cash * (1 - 1e-9))).toBe(true);
+      },
+    ), { numRuns: 500 });
   });
 });

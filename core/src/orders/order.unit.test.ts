@@ -1,7 +1,8 @@
 // The order lifecycle as given/when/then: legal moves emit one event, repeats emit none, the rest throw.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { OrderFilled, OrderRequested } from '@qts/schemas';
+import { makeEvent } from '@qts/schemas';
+import type { OrderFilled, OrderRequested, OrderSubmitted } from '@qts/schemas';
 import { deciderSpec } from '../testing/decider.ts';
 import { FillRefused, IllegalOrderTransition, orderDecider, remainingQuantity } from './index.ts';
 import type { OrderEvent } from './index.ts';
@@ -138,5 +139,18 @@ describe('order decider: random partial fills', () => {
       expect(state.filledQuantity).toBe(quantity);
       expect(() => orderDecider.decide({ type: 'FillOrder', fill: fill('extra', 0.001) }, state)).toThrow(FillRefused);
     }));
+  });
+});
+
+describe('order decider: stored envelopes', () => {
+  it('evolves straight from envelopes read back from a stream', () => {
+    const at = { occurredAt: 1_000, recordedAt: 1_001 };
+    const stored = [
+      makeEvent('OrderRequested', order, { id: '0190a5b2-7c3d-7e4f-8a9b-000000000001', ...at }),
+      makeEvent('OrderSubmitted', submitted.data as OrderSubmitted, { id: '0190a5b2-7c3d-7e4f-8a9b-000000000002', ...at }),
+    ];
+    const state = stored.reduce(orderDecider.evolve, orderDecider.initialState());
+    expect(state.status).toBe('submitted');
+    expect(orderDecider.decide({ type: 'SubmitOrder', ts: 2_000 }, state)).toEqual([]);
   });
 });
