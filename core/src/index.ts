@@ -3,6 +3,7 @@ export * from './errors.ts';
 export * from './ports/clock.ts';
 export type * from './ports/event-store.ts';
 export type * from './ports/bus.ts';
+export * from './indicators/index.ts';
 export * from './money/index.ts';
 export * from './orders/index.ts';
 export * from './strategies/index.ts';

@@ -1,6 +1,5 @@
 // Loads the recorded OHLCV CSVs (../shared/data beside the repo, or the in-repo sample) as columnar arrays for tests and benches.
-// This is a testing helper: reading files here is the point, so the core's no-I/O lint rule is lifted for this file only.
-// eslint-disable-next-line no-restricted-imports -- fixtures are read from disk by design (see first line)
+// A testing helper: reading files here is the point (eslint lifts the core's no-I/O rule for core/src/testing).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

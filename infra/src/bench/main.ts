@@ -1,4 +1,4 @@
-// `npm run bench`: runs every benchmark and prints one table of measured figures against their targets.
+// `npm run bench [name...]`: runs the benchmarks (all, or those whose name contains an argument) and prints one table.
 export interface BenchRow {
   readonly name: string;
   readonly value: number;
@@ -6,13 +6,24 @@ export interface BenchRow {
   readonly target?: string;
 }
 
-type Bench = { readonly name: string; readonly run: () => Promise<BenchRow[]> };
-const benches: Bench[] = [];
+type Bench = { readonly name: string; readonly load: () => Promise<() => Promise<BenchRow[]>> };
+
+// Loaded lazily: a benchmark's module (and the servers it needs) is touched only when it runs.
+const benches: Bench[] = [
+  { name: 'indicators', load: async () => (await import('../../../core/bench/indicators.bench.ts')).benchIndicators },
+  { name: 'strategies', load: async () => (await import('../../../core/bench/strategies.bench.ts')).benchStrategies },
+  { name: 'trading', load: async () => (await import('../../../core/bench/trading.bench.ts')).benchTrading },
+  { name: 'backtest', load: async () => (await import('../../../core/bench/backtest.bench.ts')).benchBacktest },
+  { name: 'event-store', load: async () => (await import('../../../adapters/bench/event-store.bench.ts')).benchEventStore },
+  { name: 'kafka', load: async () => (await import('../../../adapters/bench/kafka.bench.ts')).benchKafka },
+];
 
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
 for (const b of benches.filter((x) => only.length === 0 || only.some((o) => x.name.includes(o)))) {
   console.error(`bench: ${b.name} ...`);
-  rows.push(...(await b.run()));
+  const run = await b.load();
+  rows.push(...(await run()));
 }
 console.table(rows.map((r) => ({ benchmark: r.name, value: Number(r.value.toPrecision(4)), unit: r.unit, target: r.target ?? '' })));
+process.exit(0);
