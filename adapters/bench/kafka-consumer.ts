@@ -9,6 +9,7 @@ const send = (m: unknown) => process.send!(m);
 const digest = emptyDigest();
 let firstAt = 0;
 let lastAt = 0;
+const cpuStart = process.cpuUsage();
 const bus = new KafkaBus({ brokers, logger: pino({ level: 'warn' }, pino.destination(2)) });
 const consumer = await bus.consume({
   groupId,
@@ -28,6 +29,7 @@ process.on('message', async (m: { kind: string }) => {
   clearInterval(timer);
   await consumer.stop();
   await bus.close();
-  send({ kind: 'final', digest: { ...digest }, firstAt, lastAt });
+  const cpu = process.cpuUsage(cpuStart);
+  send({ kind: 'final', digest: { ...digest }, firstAt, lastAt, cpuMicros: cpu.user + cpu.system });
   process.disconnect();
 });

@@ -1,12 +1,13 @@
 // The Kafka bus (kafkajs): idempotent acks=all producer, consumer groups committing only after the handler succeeded.
 import { randomUUID } from 'node:crypto';
-import { CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import { CompressionTypes, Kafka } from 'kafkajs';
 import type { Admin, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { deadLetterTopic, encodeEvent, MAX_EVENT_BYTES, type DomainEvent } from '@qts/schemas';
 import { InfrastructureError, ValidationError } from '@qts/core';
 import type { Bus, ConsumeOptions, Consumer, RawMessage, TopicPartitions, TopicSpec } from '@qts/core';
 import { DeliveryPipeline } from './delivery.ts';
-import { eventHeaders } from './headers.ts';
+import { eventHeader } from './headers.ts';
+import { kafkaCompatiblePartitioner } from './partitioner.ts';
 import { busLogger, kafkaLogCreator, kafkaLogLevel, type Logger } from './log.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry.ts';
 import type { Tail, TailOptions } from './tail.ts';
@@ -79,8 +80,25 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
   return out;
 }
 
+/** A kafkajs message as our RawMessage; headers are decoded only when read (dead letters, taps), not per event. */
+class KafkaRawMessage implements RawMessage {
+  readonly key: string | null;
+  readonly offset: string;
+  readonly value: Buffer | null;
+  private decodedHeaders: Record<string, string> | null = null;
+  constructor(readonly topic: string, readonly partition: number, private readonly m: KafkaMessage) {
+    this.key = m.key === null ? null : m.key.toString('utf8');
+    this.offset = m.offset;
+    this.value = m.value;
+  }
+  get headers(): Record<string, string> {
+    this.decodedHeaders ??= headersToStrings(this.m.headers);
+    return this.decodedHeaders;
+  }
+}
+
 export function toRawMessage(topic: string, partition: number, m: KafkaMessage): RawMessage {
-  return { topic, partition, offset: m.offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value, headers: headersToStrings(m.headers) };
+  return new KafkaRawMessage(topic, partition, m);
 }
 
 export class KafkaBus implements Bus {
@@ -93,6 +111,7 @@ export class KafkaBus implements Bus {
   private readonly budget: InFlightBudget;
   private readonly consumers = new Set<Consumer>();
   private readonly knownTopics = new Set<string>();
+  private readonly constants = new Map<string, Buffer>();
   private producerReady: Promise<Producer> | null = null;
   private adminReady: Promise<Admin> | null = null;
 
@@ -150,7 +169,12 @@ export class KafkaBus implements Bus {
         throw new ValidationError(`event ${event.id} (${event.type}) is ${value.byteLength} bytes, over the limit of ${this.maxEventBytes}`, [{ path: 'data', message: 'oversized' }]);
       }
       const k = key ?? event.key;
-      messages[i] = { key: k, value, headers: eventHeaders(event) };
+      messages[i] = {
+        key: k,
+        value,
+        // Buffers, shared per type and version: kafkajs would otherwise encode each string header anew.
+        headers: { [eventHeader.type]: this.constant(event.type), [eventHeader.version]: this.constant(String(event.version)), [eventHeader.correlationId]: Buffer.from(event.correlationId) },
+      };
       sizes[i] = value.byteLength + k.length + 64 + RECORD_OVERHEAD;
     }
     await this.send(topic, messages, sizes);
@@ -313,6 +337,15 @@ export class KafkaBus implements Bus {
     ]);
   }
 
+  private constant(text: string): Buffer {
+    let b = this.constants.get(text);
+    if (b === undefined) {
+      b = Buffer.from(text);
+      this.constants.set(text, b);
+    }
+    return b;
+  }
+
   private async send(topic: string, messages: Message[], sizes: number[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.producer();
@@ -357,7 +390,7 @@ export class KafkaBus implements Bus {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: kafkaCompatiblePartitioner(),
       });
       try {
         await producer.connect();

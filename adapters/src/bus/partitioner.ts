@@ -34,3 +34,29 @@ export function murmur2(key: string): number {
 export function partitionFor(key: string, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
+
+/** Kafka's partitioner for kafkajs, with murmur2 in plain 32-bit math (kafkajs's own allocates a Long per step) and a per-key memo. */
+export function kafkaCompatiblePartitioner() {
+  return () => {
+    const hashes = new Map<string, number>();
+    let roundRobin = 0;
+    return ({ partitionMetadata, message }: { partitionMetadata: readonly { partitionId: number; leader: number }[]; message: { key?: Buffer | string | null; partition?: number } }): number => {
+      if (message.partition !== undefined && message.partition !== null) return message.partition;
+      const n = partitionMetadata.length;
+      const key = message.key;
+      if (key !== null && key !== undefined) {
+        const text = typeof key === 'string' ? key : key.toString('utf8');
+        let h = hashes.get(text);
+        if (h === undefined) {
+          if (hashes.size >= 100_000) hashes.clear();
+          h = murmur2(text) & 0x7fffffff;
+          hashes.set(text, h);
+        }
+        return h % n;
+      }
+      const available = partitionMetadata.filter((p) => p.leader >= 0);
+      const i = roundRobin++ & 0x7fffffff;
+      return available.length > 0 ? available[i % available.length]!.partitionId : i % n;
+    };
+  };
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFailure, encodeEvent, makeEvent, uuidv7Ids, type DecodeFailure, type DomainEvent } from '@qts/schemas';
 import { ValidationError } from '@qts/core';
 import type { Consumer, ConsumeOptions, Delivery, RawMessage } from '@qts/core';
-import { deadLetterHeader } from '../bus/headers.ts';
+import { deadLetterHeader, eventHeader } from '../bus/headers.ts';
 import { readTopics, type TailingBus } from '../bus/tail.ts';
 import { eventually } from './eventually.ts';
 
@@ -79,6 +79,16 @@ export function busContract(harness: BusContractHarness): void {
       }
       const btc = r.seen.filter((s) => s.event.key === 'BTC/USDT');
       expect(new Set(btc.map((s) => s.delivery.partition)).size).toBe(1);
+    });
+
+    it('carries type, version and correlation id as headers beside the bytes', async () => {
+      const t = await topic(2);
+      const e = tick('BTC/USDT', 1);
+      await bus.publish(t, null, [e]);
+      const [m] = await readTopics(bus, [t]);
+      expect(m!.value).toEqual(encodeEvent(e));
+      expect(m!.key).toBe('BTC/USDT');
+      expect(m!.headers).toEqual({ [eventHeader.type]: 'TradeTick', [eventHeader.version]: '1', [eventHeader.correlationId]: e.correlationId });
     });
 
     it('keeps per-key order across many keys and partitions', async () => {
