@@ -7,6 +7,7 @@ export * from './events/signals.ts';
 export * from './events/orders.ts';
 export * from './events/risk.ts';
 export * from './events/strategy.ts';
+export * from './events/models.ts';
 export { catalog, topics, allTopics, deadLetterTopic, eventTypes, isEventType, definitionOf } from './catalog.ts';
 export type { Catalog, EventDefinition, EventData, EventType, Topic } from './catalog.ts';
 export { makeEvent, causedBy } from './event.ts';
