@@ -17,3 +17,5 @@ export { riskProjection } from './projections/risk.ts';
 export { recordDeadLetters, deadLetterRow } from './projections/dead-letters.ts';
 export type { DeadLetterInput } from './projections/dead-letters.ts';
 export { createReadModels, encodeCursor, decodeCursor } from './read-models.ts';
+export { barsFromReadModels, startReadSide } from './stack.ts';
+export type { ReadSideStack, StackOptions } from './stack.ts';

@@ -4,5 +4,5 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export function createLogger(worker: string, level = process.env.QTS_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { worker }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: ['*.apiKey', '*.secret', '*.token', '*.password', 'secrets'], censor: '[redacted]' } });
+  return pino({ level, base: { service: worker }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: ['*.apiKey', '*.secret', '*.token', '*.password', 'secrets'], censor: '[redacted]' } });
 }
