@@ -20,7 +20,8 @@ type Held = 'long' | 'short' | 'flat';
  * Entries are sized, rounded down to the lot step, checked against the venue minimums and cash (buys
  * are never leveraged), then against risk (checkOrder); a refusal is an OrderRejected with its reason.
  * A passing entry is followed by its stop-loss and take-profit children (reduce-only, one-cancels-other
- * is the venue's job).
+ * is the venue's job). Limit and stop entries are sized at their own price: a stop entry that gaps
+ * through its stop fills higher, so size stop entries below 100 % of equity.
  */
 export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: ExecutionContext, config: ExecutorConfig): readonly OrderDecision[] {
   const s = signal.data;
@@ -63,7 +64,11 @@ export function decideOrders(signal: DomainEvent<'SignalEmitted'>, ctx: Executio
 
   const stopLoss = config.stopLossPct !== undefined && config.stopLossPct > 0 ? protectiveChild(config, base, entry, 'stop-loss', sizingPrice, rules) : null;
   const takeProfit = config.takeProfitPct !== undefined && config.takeProfitPct > 0 ? protectiveChild(config, base, entry, 'take-profit', sizingPrice, rules) : null;
-  if (stopLoss !== null || takeProfit !== null) entry.protective = { stopLoss: stopLoss?.stopPrice, takeProfit: takeProfit?.limitPrice };
+  if (stopLoss !== null || takeProfit !== null) {
+    entry.protective = {};
+    if (stopLoss !== null) entry.protective.stopLoss = stopLoss.stopPrice;
+    if (takeProfit !== null) entry.protective.takeProfit = takeProfit.limitPrice;
+  }
   // Risk sees the position as it will be after the exit (a flip's entry is checked from flat).
   const afterExit: ExecutionContext = held === 'flat' ? (price === ctx.lastPrice ? ctx : { ...ctx, lastPrice: price }) : {
     ...ctx,
