@@ -1,5 +1,7 @@
 // Event store throughput: batched appends and full $all reads of real recorded bars, on a Postgres server and on PGlite.
+import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -61,34 +63,72 @@ function recordedBatches(): { stream: string; events: DomainEvent[] }[] {
 
 interface Measured {
   readonly appendPerSec: number;
+  readonly appendPerCpuSec: number;
   readonly concurrentAppendPerSec: number;
   readonly readPerSec: number;
+  readonly readPerCpuSec: number;
 }
 
-/** Appends every batch with its exact expected revision (one writer), then with 4 writers, then reads $all. */
-async function measure(open: (label: string) => Promise<EventStore>, batches: { stream: string; events: DomainEvent[] }[]): Promise<Measured> {
+/**
+ * CPU seconds spent by this process plus the server's backends (found by application_name, read from
+ * /proc when the server is local). Wall-clock rates depend on what else runs on the machine; CPU per event does not.
+ */
+function cpuMeter(backendPids: () => Promise<number[]>) {
+  const tick = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+  const backendCpu = (pids: number[]): number => pids.reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      return sum;
+    }
+  }, 0);
+  return async () => {
+    const pids = await backendPids();
+    const own0 = process.cpuUsage();
+    const server0 = backendCpu(pids);
+    return async () => {
+      const own = process.cpuUsage(own0);
+      const after = await backendPids();
+      // A backend that appeared during the phase started from zero, so the plain difference counts it whole.
+      return (own.user + own.system) / 1e6 + backendCpu(after) - server0;
+    };
+  };
+}
+
+type Open = (label: string) => Promise<{ store: EventStore; backendPids: () => Promise<number[]> }>;
+
+/** Appends every batch with its exact expected revision (one writer), reads $all, then appends with 4 writers. */
+async function measure(open: Open, batches: { stream: string; events: DomainEvent[] }[]): Promise<Measured> {
   const total = batches.reduce((n, b) => n + b.events.length, 0);
-  const single = await open('single');
+  const { store: single, backendPids } = await open('single');
+  const meter = cpuMeter(backendPids);
   let appendPerSec: number;
+  let appendPerCpuSec: number;
   let readPerSec: number;
+  let readPerCpuSec: number;
   try {
     const revisions = new Map<string, number>();
+    let stop = await meter();
     const t0 = performance.now();
     for (const b of batches) {
       const r = await single.append(b.stream, b.events, revisions.get(b.stream) ?? 'no_stream');
       revisions.set(b.stream, r.nextExpectedRevision);
     }
     appendPerSec = total / ((performance.now() - t0) / 1000);
+    appendPerCpuSec = total / (await stop());
+    stop = await meter();
     const t1 = performance.now();
     let read = 0;
     for await (const _ of single.readAll()) read += 1;
     readPerSec = read / ((performance.now() - t1) / 1000);
+    readPerCpuSec = read / (await stop());
     if (read !== total) throw new Error(`read ${read} of ${total} events`);
   } finally {
     await single.close();
   }
   // Four writers, each owning a quarter of the streams: the per-store lock serialises commits, not preparation.
-  const shared = await open('concurrent');
+  const { store: shared } = await open('concurrent');
   let concurrentAppendPerSec: number;
   try {
     const lanes: { stream: string; events: DomainEvent[] }[][] = [[], [], [], []];
@@ -109,35 +149,46 @@ async function measure(open: (label: string) => Promise<EventStore>, batches: { 
   } finally {
     await shared.close();
   }
-  return { appendPerSec, concurrentAppendPerSec, readPerSec };
+  return { appendPerSec, appendPerCpuSec, concurrentAppendPerSec, readPerSec, readPerCpuSec };
 }
 
 export async function benchEventStore(): Promise<BenchRow[]> {
   const batches = recordedBatches();
-  const rows: BenchRow[] = [];
+  const rows: BenchRow[] = [{ name: 'event store bench: machine load average (1 min) at start', value: loadavg()[0]!, unit: 'runnable' }];
 
   const schemas: string[] = [];
-  const server = await measure(async (label) => {
-    const schema = `es_bench_${label}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
-    schemas.push(schema);
-    return PostgresEventStore.openPostgres(PG_URL, { schema });
-  }, batches).finally(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    for (const s of schemas) await client.query(`drop schema if exists "${s}" cascade`);
-    await client.end();
-  });
-  rows.push(
-    { name: `event store append, Postgres server, batches of ${BATCH}`, value: server.appendPerSec, unit: 'events/s', target: '>= 20000' },
-    { name: `event store append, Postgres server, 4 writers`, value: server.concurrentAppendPerSec, unit: 'events/s' },
-    { name: 'event store readAll, Postgres server', value: server.readPerSec, unit: 'events/s', target: '>= 100000' },
-  );
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    const server = await measure(async (label) => {
+      const schema = `es_bench_${label}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+      schemas.push(schema);
+      const url = new URL(PG_URL);
+      url.searchParams.set('application_name', schema);
+      const store = await PostgresEventStore.openPostgres(url.toString(), { schema });
+      const backendPids = async () =>
+        (await admin.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [schema])).rows.map((r) => r.pid);
+      return { store, backendPids };
+    }, batches);
+    rows.push(
+      { name: `event store append, Postgres server, batches of ${BATCH}`, value: server.appendPerSec, unit: 'events/s', target: '>= 20000' },
+      { name: 'event store append, Postgres server, per CPU-second (client + server)', value: server.appendPerCpuSec, unit: 'events/cpu-s' },
+      { name: 'event store append, Postgres server, 4 writers', value: server.concurrentAppendPerSec, unit: 'events/s' },
+      { name: 'event store readAll, Postgres server', value: server.readPerSec, unit: 'events/s', target: '>= 100000' },
+      { name: 'event store readAll, Postgres server, per CPU-second (client + server)', value: server.readPerCpuSec, unit: 'events/cpu-s' },
+    );
+  } finally {
+    for (const s of schemas) await admin.query(`drop schema if exists "${s}" cascade`);
+    await admin.end();
+  }
 
-  const lite = await measure(() => PostgresEventStore.openPglite('memory://'), batches);
+  const lite = await measure(async () => ({ store: await PostgresEventStore.openPglite('memory://'), backendPids: async () => [] }), batches);
   rows.push(
     { name: `event store append, PGlite in memory, batches of ${BATCH}`, value: lite.appendPerSec, unit: 'events/s', target: '>= 10000' },
-    { name: `event store append, PGlite in memory, 4 writers`, value: lite.concurrentAppendPerSec, unit: 'events/s' },
+    { name: 'event store append, PGlite in memory, per CPU-second', value: lite.appendPerCpuSec, unit: 'events/cpu-s' },
+    { name: 'event store append, PGlite in memory, 4 writers', value: lite.concurrentAppendPerSec, unit: 'events/s' },
     { name: 'event store readAll, PGlite in memory', value: lite.readPerSec, unit: 'events/s', target: '>= 100000' },
+    { name: 'event store readAll, PGlite in memory, per CPU-second', value: lite.readPerCpuSec, unit: 'events/cpu-s' },
   );
   return rows;
 }

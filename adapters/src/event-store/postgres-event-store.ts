@@ -275,9 +275,21 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     const sub = new PgAllSubscription(this, handler, options, this.pageSize, this.pollIntervalMs, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
-    this.unlisten ??= this.database.listen(this.channel, () => { for (const w of this.wakers) w(); }).catch(() => null);
+    this.unlisten ??= this.database.listen(this.channel, () => {
+      for (const w of this.wakers) w();
+    }).catch((e: unknown) => {
+      // Without LISTEN, subscriptions still see every event by polling; the next subscription tries again.
+      this.unlisten = null;
+      options.onError?.(new InfrastructureError(`${this.name}: LISTEN failed, polling every ${this.pollIntervalMs} ms`, {}, { cause: e }));
+      return null;
+    });
     sub.start();
     return sub;
+  }
+
+  /** @internal resolves once NOTIFY wake-ups are wired (or known to be unavailable). */
+  async listening(): Promise<void> {
+    await this.unlisten;
   }
 
   /** @internal wake-ups from NOTIFY for live subscriptions. */
@@ -340,6 +352,8 @@ class PgAllSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
+    // LISTEN first: an append that commits between a catch-up read and LISTEN would otherwise wait for a poll.
+    await this.store.listening();
     let checkpoint = this.options.after ?? 0n;
     let caughtUp = false;
     let failures = 0;

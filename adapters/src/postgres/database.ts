@@ -54,21 +54,41 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 
+  // One dedicated connection carries every LISTEN of this database. When it drops (server restart, network),
+  // it is replaced and re-subscribed after a pause; listeners poll meanwhile, so nothing is lost, only later.
   let listener: pg.Client | null = null;
   let connecting: Promise<pg.Client> | null = null;
+  let closed = false;
+  let reconnectTimer: NodeJS.Timeout | null = null;
   const handlers = new Map<string, Set<(payload: string) => void>>();
-  const listenerClient = (): Promise<pg.Client> => {
+  const connectListener = (): Promise<pg.Client> => {
     if (listener) return Promise.resolve(listener);
     connecting ??= (async () => {
       const client = new pg.Client({ connectionString: url });
       client.on('notification', (n) => {
         for (const h of handlers.get(n.channel) ?? []) h(n.payload ?? '');
       });
-      // A dropped LISTEN connection is replaced on the next listen(); pollers cover the gap.
-      client.on('error', () => {
-        if (listener === client) listener = null;
-      });
-      await client.connect();
+      const lost = (): void => {
+        if (listener !== client) return;
+        listener = null;
+        client.end().catch(() => {});
+        if (closed || handlers.size === 0 || reconnectTimer) return;
+        reconnectTimer = setTimeout(() => {
+          reconnectTimer = null;
+          if (!closed) connectListener().catch(lost);
+        }, 1_000);
+        reconnectTimer.unref();
+      };
+      client.on('error', lost);
+      client.on('end', lost);
+      try {
+        await client.connect();
+        for (const channel of handlers.keys()) await client.query(`listen ${quoteIdent(channel)}`);
+      } catch (e) {
+        connecting = null;
+        await client.end().catch(() => {});
+        throw e;
+      }
       listener = client;
       connecting = null;
       return client;
@@ -80,14 +100,22 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
     db,
     kind: 'postgres',
     async listen(channel, onNotify) {
-      const client = await listenerClient();
       let set = handlers.get(channel);
+      const fresh = !set;
       if (!set) {
         set = new Set();
         handlers.set(channel, set);
-        await client.query(`listen ${quoteIdent(channel)}`);
       }
       set.add(onNotify);
+      try {
+        const client = await connectListener();
+        // If the client connected after this channel was registered it listens already; a second LISTEN is a no-op.
+        if (fresh && client === listener) await client.query(`listen ${quoteIdent(channel)}`);
+      } catch (e) {
+        set.delete(onNotify);
+        if (set.size === 0) handlers.delete(channel);
+        throw e;
+      }
       return async () => {
         const s = handlers.get(channel);
         if (!s?.delete(onNotify) || s.size > 0) return;
@@ -96,6 +124,8 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
       };
     },
     async close() {
+      closed = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
       handlers.clear();
       const l = listener ?? (connecting ? await connecting.catch(() => null) : null);
       listener = null;

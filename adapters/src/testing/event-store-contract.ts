@@ -249,6 +249,33 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       }
     });
 
+    it('delivers every event exactly once, in position order, to a subscriber reading during concurrent appends', async () => {
+      const start = await store.append(gen.stream('concurrent-start').stream, gen.stream('concurrent-start').next(1), 'any');
+      const received: StoredEvent[] = [];
+      const sub = store.subscribeToAll(async (e) => {
+        if (mine(e)) received.push(e);
+      }, { after: start.position });
+      try {
+        const writers = Array.from({ length: 6 }, (_, w) => gen.stream(`concurrent-${w}`));
+        const written: DomainEvent[] = [];
+        // Six writers, ten small appends each, all in flight together: commits interleave in every order.
+        await Promise.all(writers.map(async (w) => {
+          let expected: number | 'no_stream' = 'no_stream';
+          for (let i = 0; i < 10; i++) {
+            const events = w.next(1 + (i % 3));
+            written.push(...events);
+            expected = (await store.append(w.stream, events, expected)).nextExpectedRevision;
+          }
+        }));
+        await eventually(() => expect(received.length).toBeGreaterThanOrEqual(written.length), { timeoutMs });
+        expect(new Set(storedIds(received)).size).toBe(received.length);
+        expect(storedIds(received).sort()).toEqual(ids(written).sort());
+        expectStrictlyIncreasing(received.map((x) => x.position));
+      } finally {
+        await sub.close();
+      }
+    });
+
     it('lets exactly one of many concurrent appends with the same expected revision win', async () => {
       const s = gen.stream('race');
       await store.append(s.stream, s.next(1), 'no_stream');
