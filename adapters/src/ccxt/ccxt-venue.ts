@@ -7,7 +7,7 @@ import {
 } from '@qts/core';
 import type { OrderRequested, RejectionReason } from '@qts/schemas';
 import { classifyCcxtError, type CcxtFailure } from './errors.ts';
-import { createCcxtExchange, type CcxtExchangeOptions } from './exchange.ts';
+import { createCcxtExchange, prepareExchange, type CcxtExchangeOptions } from './exchange.ts';
 import { toVenueBalances, toVenueOrder, toVenueTrade } from './normalise.ts';
 
 /** The part of a pino logger the venue uses; every object it logs is free of credentials. */
@@ -31,6 +31,8 @@ export interface CcxtVenueOptions extends CcxtExchangeOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** How often watch() polls the orders it tracks when the venue cannot push. Default 1 000 ms. */
   readonly pollIntervalMs?: number;
+  /** watch(): 'stream' the user-data websocket (ccxt.pro watchOrders/watchMyTrades), or 'poll' fetchOrder; 'auto' streams when the exchange has it. */
+  readonly updates?: 'auto' | 'stream' | 'poll';
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,6 +49,7 @@ export class CcxtVenue implements Venue {
   private readonly backoff: (attempt: number) => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly pollIntervalMs: number;
+  private readonly updates: 'auto' | 'stream' | 'poll';
   /** Orders this process placed or looked up, for the polling watch: clientOrderId -> instrument. */
   private readonly tracked = new Map<string, string>();
 
@@ -59,11 +62,20 @@ export class CcxtVenue implements Venue {
     this.backoff = options.backoffMs ?? defaultBackoff;
     this.sleep = options.sleep ?? realSleep;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.updates = options.updates ?? 'auto';
+  }
+
+  /** True when watch() streams from the exchange's user-data websocket rather than polling. */
+  get streamsUpdates(): boolean {
+    const can = this.exchange.has['watchOrders'] === true && this.exchange.has['watchMyTrades'] === true;
+    if (this.updates === 'stream' && !can) throw new VenueRequestRefused('NOT_SUPPORTED', `${this.name} cannot stream order updates through ccxt`, {});
+    return this.updates !== 'poll' && can;
   }
 
   /** Builds the exchange and loads its markets (precision, limits) before the first order. */
   static async connect(options: CcxtVenueOptions): Promise<CcxtVenue> {
     const venue = new CcxtVenue(createCcxtExchange(options), options);
+    await prepareExchange(venue.exchange);
     await venue.call('loadMarkets', { op: 'load markets' }, () => venue.exchange.loadMarkets());
     return venue;
   }
@@ -178,14 +190,62 @@ export class CcxtVenue implements Venue {
   }
 
   /**
-   * Order and trade updates. Polls fetchOrder for the orders this venue placed or was told about until
-   * they close (Binance spot's push channel is the WebSocket API's user-data stream, which the stand-in
-   * does not serve; see README). `track` adds orders placed by an earlier process.
+   * Order and trade updates as they happen: from the exchange's user-data websocket (Binance spot: the
+   * WebSocket API's userDataStream.subscribe.signature, executionReport events) when ccxt has
+   * watchOrders/watchMyTrades, else by polling fetchOrder for the orders this venue placed until they
+   * close. `track` adds orders placed by an earlier process (polling only needs it).
    */
   async watch(handler: (update: VenueUpdate) => void, onError: (error: unknown) => void = () => {}): Promise<VenueWatch & { track(clientOrderId: string, instrument: string): void }> {
+    const streaming = this.streamsUpdates;
+    let stopped = false;
+    const track = (clientOrderId: string, instrument: string): void => { this.tracked.set(clientOrderId, instrument); };
+    const report = (e: unknown): void => {
+      if (stopped) return;
+      const f = classifyCcxtError(e, this.secrets);
+      onError(e instanceof Error && !(e instanceof InfrastructureError) ? new InfrastructureError(`${this.name} update stream: ${f.message}`, { failure: f.kind }) : e);
+    };
+    if (streaming) {
+      const ordersLoop = async (): Promise<void> => {
+        while (!stopped) {
+          try {
+            const pending = this.exchange.watchOrders();
+            this.guardFutures();
+            for (const raw of await pending) {
+              const order = toVenueOrder(raw);
+              this.log.debug({ op: 'order update', clientOrderId: order.clientOrderId, status: order.status, raw: order.raw }, 'venue report');
+              handler({ kind: 'order', order });
+            }
+          } catch (e) {
+            report(e);
+            if (!stopped) await this.sleep(this.pollIntervalMs);
+          }
+        }
+      };
+      const tradesLoop = async (): Promise<void> => {
+        while (!stopped) {
+          try {
+            const pending = this.exchange.watchMyTrades();
+            this.guardFutures();
+            for (const raw of await pending) {
+              const info = (raw as { info?: { C?: string; c?: string } }).info;
+              const clientOrderId = info?.C || info?.c;
+              const trade = toVenueTrade(raw);
+              this.log.debug({ op: 'trade update', fillId: trade.fillId, venueOrderId: trade.venueOrderId, raw: info }, 'venue report');
+              handler({ kind: 'trade', trade: clientOrderId ? { ...trade, clientOrderId } : trade });
+            }
+          } catch (e) {
+            report(e);
+            if (!stopped) await this.sleep(this.pollIntervalMs);
+          }
+        }
+      };
+      void ordersLoop();
+      void tradesLoop();
+      return { track, close: async () => { stopped = true; } };
+    }
+
     const last = new Map<string, string>();
     const seenFills = new Set<string>();
-    let stopped = false;
     let timer: NodeJS.Timeout | null = null;
     const poll = async (): Promise<void> => {
       for (const [cid, instrument] of [...this.tracked]) {
@@ -205,7 +265,7 @@ export class CcxtVenue implements Venue {
           }
           if (r.order.status !== 'open') this.tracked.delete(cid);
         } catch (e) {
-          onError(e);
+          report(e);
         }
       }
     };
@@ -215,12 +275,26 @@ export class CcxtVenue implements Venue {
     };
     loop();
     return {
-      track: (clientOrderId, instrument) => { this.tracked.set(clientOrderId, instrument); },
+      track,
       close: async () => {
         stopped = true;
         if (timer !== null) clearTimeout(timer);
       },
     };
+  }
+
+  /**
+   * ccxt.pro parks futures on its websocket clients (Binance's user-data subscription, for one) that it
+   * may reject with nobody listening, e.g. on a refused signature; Node would crash on the unhandled
+   * rejection. The waiting callers still receive it; this only marks each future handled.
+   */
+  private guardFutures(): void {
+    const clients = (this.exchange as unknown as { clients?: Record<string, { futures?: Record<string, unknown> }> }).clients ?? {};
+    for (const client of Object.values(clients)) {
+      for (const future of Object.values(client.futures ?? {})) {
+        if (future instanceof Promise) future.catch(() => {});
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -86,3 +86,14 @@ export function createCcxtExchange(options: CcxtExchangeOptions): Exchange {
   }
   return exchange;
 }
+
+/**
+ * Async set-up ccxt needs before the first call: plain ws:// URLs (a local stand-in) go through an
+ * http agent that ccxt loads lazily and refuses to connect without.
+ */
+export async function prepareExchange(exchange: Exchange): Promise<void> {
+  const ws = (exchange.urls['api'] as Record<string, unknown> | undefined)?.['ws'];
+  if (JSON.stringify(ws ?? '').includes('"ws://')) {
+    await (exchange as unknown as { loadHttpProxyAgent(): Promise<unknown> }).loadHttpProxyAgent();
+  }
+}

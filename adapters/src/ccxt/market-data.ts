@@ -3,7 +3,7 @@ import type { Exchange } from 'ccxt';
 import { InfrastructureError, ValidationError, type Clock } from '@qts/core';
 import { timeframeToMs, type BarClosed, type Timeframe, type TradeTick } from '@qts/schemas';
 import { classifyCcxtError } from './errors.ts';
-import { createCcxtExchange, type CcxtExchangeOptions } from './exchange.ts';
+import { createCcxtExchange, prepareExchange, type CcxtExchangeOptions } from './exchange.ts';
 import { toBar, toTradeTick } from './normalise.ts';
 
 export interface CcxtMarketDataOptions extends CcxtExchangeOptions {
@@ -17,6 +17,8 @@ export interface CcxtMarketDataOptions extends CcxtExchangeOptions {
   /** Retries per page after a rate limit or network error (reads are safe to repeat). Default 5. */
   readonly retries?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Live data: 'stream' through ccxt.pro websockets, 'poll' the REST API; 'auto' streams when the exchange has it. */
+  readonly updates?: 'auto' | 'stream' | 'poll';
 }
 
 export interface MarketWatch {
@@ -64,6 +66,7 @@ export class CcxtMarketData {
   private readonly retries: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private loaded = false;
+  private readonly updates: 'auto' | 'stream' | 'poll';
 
   constructor(readonly exchange: Exchange, options: Omit<CcxtMarketDataOptions, 'exchange'> & { exchange?: string } = {}) {
     this.venue = options.venue ?? exchange.id;
@@ -72,6 +75,7 @@ export class CcxtMarketData {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.retries = options.retries ?? 5;
     this.sleep = options.sleep ?? realSleep;
+    this.updates = options.updates ?? 'auto';
   }
 
   static create(options: CcxtMarketDataOptions): CcxtMarketData {
@@ -118,7 +122,7 @@ export class CcxtMarketData {
       }
       onTick(tick);
     };
-    const stream = this.exchange.has['watchTrades'] === true && this.exchange.urls['api'] !== undefined && this.streaming();
+    const stream = this.streaming('watchTrades');
     const run = async (): Promise<void> => {
       let since: number | undefined = this.clock.now();
       while (!stopped) {
@@ -151,7 +155,7 @@ export class CcxtMarketData {
     await this.ensureMarkets(instrument);
     const closer = new BarCloser();
     let stopped = false;
-    const stream = this.exchange.has['watchOHLCV'] === true && this.streaming();
+    const stream = this.streaming('watchOHLCV');
     const run = async (): Promise<void> => {
       while (!stopped) {
         try {
@@ -177,11 +181,10 @@ export class CcxtMarketData {
     if (typeof closable.close === 'function') await closable.close();
   }
 
-  /** Websockets only against the exchange's own hosts; a REST-only base URL (the stand-in) polls. */
-  private streaming(): boolean {
-    const api = this.exchange.urls['api'] as Record<string, unknown>;
-    const ws = api['ws'] as Record<string, unknown> | undefined;
-    return ws !== undefined && typeof ws['spot'] === 'string' && (ws['spot'] as string).startsWith('wss://');
+  private streaming(method: 'watchTrades' | 'watchOHLCV'): boolean {
+    const can = this.exchange.has[method] === true;
+    if (this.updates === 'stream' && !can) throw new ValidationError(`${this.venue} cannot stream through ccxt (${method})`, [{ path: 'updates', message: 'no websocket support' }]);
+    return this.updates !== 'poll' && can;
   }
 
   private requireTimeframe(timeframe: Timeframe): number {
@@ -195,6 +198,7 @@ export class CcxtMarketData {
 
   private async ensureMarkets(instrument: string): Promise<void> {
     if (!this.loaded) {
+      await prepareExchange(this.exchange);
       await this.retrying('load markets', () => this.exchange.loadMarkets());
       this.loaded = true;
     }

@@ -3,11 +3,13 @@
 // Implements: GET /api/v3/ping, time, exchangeInfo, klines, ticker/price; signed (HMAC-SHA256, X-MBX-APIKEY,
 // timestamp + recvWindow) POST/GET/DELETE /api/v3/order, GET openOrders, myTrades, account. Errors use
 // Binance's JSON codes and HTTP statuses. Faults can be injected: 429 rate limits, and a response held
-// past the client's timeout after the order was taken (the unknown-outcome case).
+// past the client's timeout after the order was taken (the unknown-outcome case). Websockets (ws-streams.ts):
+// public trade and kline streams under /ws, and the user-data stream (executionReport) under /ws-api/v3.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BinanceError, SpotEngine, type BinanceOrder, type BinanceTrade, type StandinMarket } from './spot-engine.ts';
+import { StandinStreams } from './ws-streams.ts';
 
 export interface StandinBar {
   readonly openTime: number;
@@ -58,10 +60,13 @@ export class BinanceStandin {
   private readonly rateLimits: RateLimit[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
+  readonly streams: StandinStreams;
+  private tradeSeq = 9_000_000;
 
   private constructor(private readonly server: Server, private readonly options: BinanceStandinOptions) {
     this.engine = new SpotEngine(options.markets ?? defaultStandinMarkets);
     this.now = options.now ?? Date.now;
+    this.streams = new StandinStreams(server, options.apiKeys, this.engine, this.now);
   }
 
   /** Starts on 127.0.0.1 (a free port unless given). */
@@ -107,6 +112,29 @@ export class BinanceStandin {
     this.holds.push({ method, path, ms });
   }
 
+  /** A public trade on the market stream `<symbol>@trade` (the taker's side is `aggressor`); also moves the price. */
+  publishTrade(symbol: string, price: number, quantity: number, aggressor: 'buy' | 'sell', time = this.now()): number {
+    const id = this.tradeSeq++;
+    this.streams.publish(`${symbol.toLowerCase()}@trade`, {
+      e: 'trade', E: time, s: symbol, t: id, p: fmt(price), q: fmt(quantity), T: time, m: aggressor === 'sell', M: true,
+    });
+    this.setPrice(symbol, price);
+    return id;
+  }
+
+  /** A candle update on `<symbol>@kline_<interval>`; `closed` marks its final update. */
+  publishKline(symbol: string, interval: string, bar: StandinBar, closed: boolean): void {
+    const step = intervalMs[interval];
+    if (step === undefined) throw new Error(`unknown interval ${interval}`);
+    this.streams.publish(`${symbol.toLowerCase()}@kline_${interval}`, {
+      e: 'kline', E: this.now(), s: symbol,
+      k: {
+        t: bar.openTime, T: bar.openTime + step - 1, s: symbol, i: interval, f: 1, L: 2, o: fmt(bar.open), c: fmt(bar.close), h: fmt(bar.high),
+        l: fmt(bar.low), v: fmt(bar.volume), n: 2, x: closed, q: fmt(bar.volume * bar.close), V: '0', Q: '0', B: '0',
+      },
+    });
+  }
+
   countOf(method: string, path: string): number {
     return this.requests.filter((r) => r.method === method && r.path === path).length;
   }
@@ -114,6 +142,7 @@ export class BinanceStandin {
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    await this.streams.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
