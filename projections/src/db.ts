@@ -1,7 +1,7 @@
 // The read-model tables as kysely sees them: one interface per table, numerics as decimal strings.
 import type { Kysely, Transaction } from 'kysely';
 
-/** numeric(38,18) and int8 come back from pg as strings (PGlite may give numbers or bigints). */
+/** numeric and int8 come back from pg as strings. Columns are plain `numeric`: exact like numeric(38,18), but an extreme yet schema-valid event can never overflow one and stall the projector. */
 type Num = string | number | bigint;
 
 export interface CheckpointTable { name: string; position: Num; updated_at: Num }

@@ -38,10 +38,16 @@ const checkpointMigrations: Record<string, Migration> = {
   },
 };
 
-function migrator(db: ReadDb, name: string, migrations: Readonly<Record<string, Migration>>): Migrator {
+/**
+ * Kysely's migrator looks for its tables in every schema; naming ours (the connection's current one)
+ * keeps two read-model schemas on one server from mistaking each other's migration tables.
+ */
+async function migrator(db: ReadDb, name: string, migrations: Readonly<Record<string, Migration>>): Promise<Migrator> {
+  const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(db);
   return new Migrator({
     db: db as Kysely<unknown>,
     provider: { getMigrations: async () => ({ ...migrations }) },
+    migrationTableSchema: rows[0]!.s,
     migrationTableName: `qts_migrations_${name.replace(/[^a-z0-9_]/gi, '_')}`,
     migrationLockTableName: `qts_migrations_${name.replace(/[^a-z0-9_]/gi, '_')}_lock`,
   });
@@ -66,9 +72,9 @@ export class Projector {
 
   /** Creates or upgrades every table; safe to run at each start. */
   async migrate(): Promise<void> {
-    await migrateOrThrow(migrator(this.db, 'projector', checkpointMigrations));
-    await migrateOrThrow(migrator(this.db, 'dead_letters', deadLetterMigrations));
-    for (const p of this.projections) await migrateOrThrow(migrator(this.db, p.name, p.migrations));
+    await migrateOrThrow(await migrator(this.db, 'projector', checkpointMigrations));
+    await migrateOrThrow(await migrator(this.db, 'dead_letters', deadLetterMigrations));
+    for (const p of this.projections) await migrateOrThrow(await migrator(this.db, p.name, p.migrations));
   }
 
   projection(name: string): Projection {
@@ -199,7 +205,7 @@ export class Projector {
   /** Drops a projection's tables and checkpoint, recreates them, and replays the whole store into it. */
   async rebuild(name: string, store: EventStore): Promise<number> {
     const p = this.projection(name);
-    const m = migrator(this.db, p.name, p.migrations);
+    const m = await migrator(this.db, p.name, p.migrations);
     await migrateOrThrow(m, NO_MIGRATIONS);
     await this.db.deleteFrom('projection_checkpoints').where('name', '=', p.name).execute();
     await migrateOrThrow(m);

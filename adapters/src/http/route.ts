@@ -38,11 +38,38 @@ export function route<P = Record<string, never>, Q = Record<string, never>, B = 
   return r as unknown as Route;
 }
 
+const MAX_DEPTH = 32;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Finds text Postgres cannot store (NUL, lone UTF-16 surrogates) and absurd nesting, anywhere in a
+ * request value, keys included: such input is a 400 here rather than a 500 from the database later.
+ */
+export function unstorableText(where: string, value: unknown): { path: string; message: string } | null {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: where, depth: 0 }];
+  const bad = (s: string): boolean => s.includes('\u0000') || loneSurrogate.test(s);
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (bad(v)) return { path, message: 'text with NUL or an unpaired surrogate is not accepted' };
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_DEPTH) return { path, message: `nested deeper than ${MAX_DEPTH} levels` };
+      for (const [k, x] of Object.entries(v)) {
+        if (bad(k)) return { path, message: 'a key with NUL or an unpaired surrogate is not accepted' };
+        stack.push({ v: x, path: `${path}.${k}`, depth: depth + 1 });
+      }
+    }
+  }
+  return null;
+}
+
 /** Parses params, query and body together, so one 400 names every invalid field. */
 export function parseInput(r: Route, req: Request): { params: unknown; query: unknown; body: unknown } {
   const issues: { path: string; message: string }[] = [];
   const one = (where: string, schema: z.ZodType | undefined, value: unknown): unknown => {
     if (!schema) return undefined;
+    const unstorable = unstorableText(where, value);
+    if (unstorable) { issues.push(unstorable); return undefined; }
     const out = schema.safeParse(value);
     if (out.success) return out.data;
     issues.push(...issuesOf(where, out.error));

@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { Instrument, OrderType, RejectionReason, Side, TimeInForce, Timeframe, Venue } from '@qts/schemas';
 
 const Num = z.number();
+/** Epoch ms in a query or body: bounded so it always fits the bigint columns it is compared with. */
+const MsInput = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Quantities and prices a user may type: far beyond any real order, far below what breaks arithmetic. */
+const Amount = z.number().finite().positive().max(1e15);
 const Ms = z.number().int().describe('epoch milliseconds');
 const NullableMs = Ms.nullable();
 
@@ -30,7 +34,7 @@ export const BarView = z.object({
 }).meta({ id: 'Bar' });
 export const BarsQuery = z.object({
   instrument: Instrument, timeframe: Timeframe.exclude(['tick']).default('1m'), venue: Venue.optional(),
-  from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(),
+  from: MsInput.optional(), to: MsInput.optional(),
   cursor: Cursor.optional(), limit: Limit,
 });
 
@@ -64,8 +68,7 @@ export const OrdersQuery = z.object({
 export const ClientOrderIdParam = z.object({ clientOrderId: z.string().min(1).max(64) });
 export const ManualOrderBody = z.object({
   account: z.string().min(1).max(64), venue: Venue, instrument: Instrument, side: Side, type: OrderType,
-  quantity: z.number().finite().positive(), limitPrice: z.number().finite().positive().optional(),
-  stopPrice: z.number().finite().positive().optional(), timeInForce: TimeInForce.default('GTC'),
+  quantity: Amount, limitPrice: Amount.optional(), stopPrice: Amount.optional(), timeInForce: TimeInForce.default('GTC'),
   reduceOnly: z.boolean().default(false),
   /** Chosen by the client to make a retried POST harmless; generated when absent. */
   clientOrderId: z.string().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/).optional(),
@@ -91,7 +94,7 @@ export const EquityView = z.object({
 }).meta({ id: 'Equity' });
 export const EquityPoint = z.object({ ts: Ms, equity: Num, realizedPnl: Num, unrealizedPnl: Num, fees: Num }).meta({ id: 'EquityPoint' });
 export const AccountParam = z.object({ account: z.string().min(1).max(64) });
-export const EquityQuery = z.object({ from: z.coerce.number().int().nonnegative().optional(), to: z.coerce.number().int().nonnegative().optional(), cursor: Cursor.optional(), limit: Limit });
+export const EquityQuery = z.object({ from: MsInput.optional(), to: MsInput.optional(), cursor: Cursor.optional(), limit: Limit });
 
 export const StrategyView = z.object({
   strategyId: z.string(), kind: z.string(), instruments: z.array(z.string()), timeframe: z.string(),
@@ -108,7 +111,7 @@ export const CreateStrategyBody = z.object({
 export const ChangeParamsBody = z.object({
   params: z.record(z.string(), z.unknown()),
   /** The revision the client last saw; a stale one gets 409 instead of overwriting someone else's change. */
-  expectedRevision: z.number().int().nonnegative().optional(),
+  expectedRevision: z.number().int().nonnegative().max(2 ** 31 - 1).optional(),
 }).strict();
 export const StopBody = z.object({ reason: z.string().max(512).default('stopped by user') }).strict();
 export const StrategyCommandResult = z.object({ strategyId: z.string(), revision: z.number().int() }).meta({ id: 'StrategyCommandResult' });
@@ -118,8 +121,8 @@ export const BacktestBody = z.object({
   instrument: Instrument, timeframe: Timeframe.exclude(['tick']).default('5m'),
   /** Needed when the instrument's bars come from more than one venue. */
   venue: Venue.optional(),
-  from: z.number().int().nonnegative().optional(), to: z.number().int().nonnegative().optional(),
-  cash: z.number().finite().positive().default(10_000), seed: z.number().int().default(1),
+  from: MsInput.optional(), to: MsInput.optional(),
+  cash: Amount.default(10_000), seed: z.number().int().default(1),
 }).strict().meta({ id: 'BacktestRequest' });
 export const BacktestJobView = z.object({
   jobId: z.string(), status: z.enum(['queued', 'running', 'succeeded', 'failed']), submittedAt: Ms,

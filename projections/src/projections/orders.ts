@@ -81,7 +81,7 @@ export const ordersProjection = defineProjection({
   migrations: {
     '001_orders': {
       async up(db: Kysely<unknown>) {
-        const num = 'numeric(38, 18)' as const;
+        const num = 'numeric' as const;
         let t = db.schema.createTable('orders').addColumn('client_order_id', 'text', (c) => c.primaryKey());
         for (const c of ['signal_id', 'account', 'venue', 'side', 'type', 'time_in_force', 'parent_client_order_id', 'venue_order_id', 'cancel_reason']) t = t.addColumn(c, 'text');
         t = t.addColumn('strategy_id', 'text', (c) => c.notNull()).addColumn('instrument', 'text', (c) => c.notNull())

@@ -58,7 +58,7 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
     migrations: {
       '001_positions': {
         async up(db: Kysely<unknown>) {
-          const num = 'numeric(38, 18)' as const;
+          const num = 'numeric' as const;
           await db.schema.createTable('positions')
             .addColumn('account', 'text', (c) => c.notNull()).addColumn('strategy_id', 'text', (c) => c.notNull())
             .addColumn('instrument', 'text', (c) => c.notNull()).addColumn('quantity', num, (c) => c.notNull())
