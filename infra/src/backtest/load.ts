@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { inferFromFileName, parseBarsCsv, ValidationError, type BadRow, type BarSeries, type OnBadRow } from '@qts/core';
 import type { Timeframe } from '@qts/schemas';
+import { loadStreamBars } from './stream.ts';
 
 export interface LoadOptions {
   readonly instrument?: string;
@@ -18,12 +19,15 @@ export interface LoadedBars {
 }
 
 /**
- * `--data` is a CSV path. `stream:<name>` (bars read back from the event store) is a follow-up: it
- * needs the event store adapter wired in the composition root, so it is refused with that reason.
+ * `--data` is a CSV path, or `stream:<name>`: the BarClosed events of a stored stream (e.g.
+ * `stream:bars-binance.BTC_USDT.5m`) read from the configured event store.
  */
 export async function loadBars(data: string, options: LoadOptions = {}): Promise<LoadedBars> {
   if (data.startsWith('stream:')) {
-    throw new ValidationError(`--data ${data}: reading bars from the event store is not available yet; export the stream to CSV and pass its path`, [{ path: 'data', message: 'stream input not available yet' }]);
+    const stream = data.slice('stream:'.length);
+    if (stream === '') throw new ValidationError('--data stream: needs a stream name, e.g. stream:bars-binance.BTC_USDT.5m', [{ path: 'data', message: 'empty stream name' }]);
+    const { series, badRows } = await loadStreamBars(stream, options.onBadRow ?? 'fail');
+    return { series, source: data, badRows };
   }
   let text: string;
   try {

@@ -1,17 +1,21 @@
 // `qts backtest` run as a user runs it (a child process from the repo root): printed output and exit codes.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeEvent, seededIds } from '@qts/schemas';
+import { PostgresEventStore, createPgliteDb } from '@qts/adapters';
 
 const root = resolve(import.meta.dirname, '../../..');
 const data = (name: string) => join(root, '..', 'shared', 'data', name);
 const sample = join(root, 'infra', 'data', 'sample', 'BTCUSDT-5m.csv');
 const btc = process.env['QTS_SHARED_DATA'] ? join(process.env['QTS_SHARED_DATA'], 'BTCUSDT-5m.csv') : data('BTCUSDT-5m.csv');
 
-function qts(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/src/cli/main.ts', 'backtest', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+function qts(...args: (string | { env: NodeJS.ProcessEnv })[]): { code: number | null; stdout: string; stderr: string } {
+  const options = args.find((a): a is { env: NodeJS.ProcessEnv } => typeof a !== 'string');
+  const flags = args.filter((a): a is string => typeof a === 'string');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'infra/src/cli/main.ts', 'backtest', ...flags], { cwd: root, encoding: 'utf8', timeout: 120_000, env: options?.env ?? process.env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -93,9 +97,38 @@ describe('qts backtest', () => {
     expect(r.stdout).toContain('stitched out-of-sample result:');
   });
 
-  it('says stream input is not available yet, rather than failing obscurely', () => {
-    const r = qts('--data', 'stream:bars-binance.BTC_USDT.5m');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('reading bars from the event store is not available yet');
-  });
+  it('reads bars from a stored stream (--data stream:<name>) and gives the same result and hash as the same bars from CSV', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qts-bt-store-'));
+    const text = readFileSync(sample, 'utf8');
+    const lines = text.trim().split('\n').slice(1, 601);
+    const db = await createPgliteDb(join(dir, 'pglite'));
+    const store = await PostgresEventStore.create(db);
+    const ids = seededIds(42);
+    const events = lines.map((line) => {
+      const [time, open, high, low, close, volume] = line.split(',');
+      const openTime = Date.parse(time!);
+      const data = { instrument: 'BTCUSDT', venue: 'csv', timeframe: '5m' as const, openTime, closeTime: openTime + 300_000, open: Number(open), high: Number(high), low: Number(low), close: Number(close), volume: Number(volume) };
+      return makeEvent('BarClosed', data, { id: ids(openTime), occurredAt: data.closeTime, recordedAt: data.closeTime });
+    });
+    await store.append('bars-csv.BTCUSDT.5m', events, 'no_stream');
+    await store.close();
+    await db.close();
+    const csv = join(dir, 'BTCUSDT-5m.csv');
+    writeFileSync(csv, ['time,open,high,low,close,volume', ...lines].join('\n'));
+
+    const env: NodeJS.ProcessEnv = { ...process.env, QTS_DATA_DIR: dir };
+    for (const k of ['PG_URL', 'ESDB_URL', 'KAFKA_BROKERS', 'QTS_CONFIG', 'QTS_EVENT_STORE']) delete env[k];
+    const fromStream = qts('--data', 'stream:bars-csv.BTCUSDT.5m', '--params', '{"fast":5,"slow":20}', '--json', { env });
+    expect(fromStream.stderr).toBe('');
+    const fromCsv = qts('--data', csv, '--params', '{"fast":5,"slow":20}', '--json');
+    const a = JSON.parse(fromStream.stdout) as { eventHash: string; metrics: { bars: number; finalEquity: number } };
+    const b = JSON.parse(fromCsv.stdout) as { eventHash: string; metrics: { bars: number; finalEquity: number } };
+    expect(a.metrics.bars).toBe(600);
+    expect(a.metrics.finalEquity).toBe(b.metrics.finalEquity);
+    expect(a.eventHash).toBe(b.eventHash);
+
+    const missing = qts('--data', 'stream:bars-csv.NOPE.5m', { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('stream bars-csv.NOPE.5m holds no BarClosed events');
+  }, 240_000);
 });
