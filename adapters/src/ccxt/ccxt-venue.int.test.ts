@@ -55,6 +55,8 @@ describe('CcxtVenue against the Binance stand-in', () => {
     expect(m.precision).toEqual(expect.objectContaining({ price: 0.01, amount: 0.00001 }));
     expect(m.limits.cost?.min).toBe(5);
     expect(standin.requests.filter((r) => r.path.startsWith('/api/v3/exchangeInfo'))).toHaveLength(1);
+    expect(venue.rulesFor('BTC/USDT')).toEqual({ tickSize: 0.01, lotStep: 0.00001, minQuantity: 0.00001, minNotional: 5, makerFeeBps: 10, takerFeeBps: 10 });
+    expect(() => venue.rulesFor('NOPE/USDT')).toThrow(/no market NOPE\/USDT/);
     expect(standin.requests.some((r) => r.path.includes('fapi') || r.path.includes('dapi') || r.path.includes('sapi'))).toBe(false);
   });
 

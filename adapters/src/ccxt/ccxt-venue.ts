@@ -1,9 +1,9 @@
 // The live Venue over ccxt's unified API: orders by our clientOrderId, errors in our taxonomy, raw reports kept, secrets never shown.
-import type { Exchange } from 'ccxt';
+import ccxt, { type Exchange } from 'ccxt';
 import {
   InfrastructureError, UnknownOrderOutcome, ValidationError, VenueRateLimited, VenueRequestRefused, reconcileOrder, requestedOnly,
   type CancelResult, type Clock, type FetchOrderResult, type Venue, type VenueBalance, type VenueOrder, type VenueReport,
-  type VenueTrade, type VenueUpdate, type VenueWatch,
+  type VenueRules, type VenueTrade, type VenueUpdate, type VenueWatch,
 } from '@qts/core';
 import type { OrderRequested, RejectionReason } from '@qts/schemas';
 import { classifyCcxtError, type CcxtFailure } from './errors.ts';
@@ -78,6 +78,22 @@ export class CcxtVenue implements Venue {
     await prepareExchange(venue.exchange);
     await venue.call('loadMarkets', { op: 'load markets' }, () => venue.exchange.loadMarkets());
     return venue;
+  }
+
+  /**
+   * The instrument's increments, minimums and fees as the exchange publishes them (Binance: PRICE_FILTER
+   * tickSize, LOT_SIZE stepSize and minQty, NOTIONAL minNotional), for the executor's sizing and rounding.
+   */
+  rulesFor(instrument: string): VenueRules {
+    const m = this.exchange.markets?.[instrument];
+    if (m === undefined) throw new ValidationError(`${this.name} has no market ${instrument}`, [{ path: 'instrument', message: 'unknown market' }]);
+    const step = (p: number | undefined): number => (p === undefined ? 0 : this.exchange.precisionMode === ccxt.TICK_SIZE ? p : 10 ** -p);
+    const bps = (fraction: number | undefined): number => Math.round((fraction ?? 0) * 10_000 * 1e6) / 1e6;
+    return {
+      tickSize: step(m.precision.price), lotStep: step(m.precision.amount),
+      minQuantity: m.limits.amount?.min ?? 0, minNotional: m.limits.cost?.min ?? 0,
+      makerFeeBps: bps(m.maker), takerFeeBps: bps(m.taker),
+    };
   }
 
   async submit(order: OrderRequested): Promise<readonly VenueReport[]> {
