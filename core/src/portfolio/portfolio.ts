@@ -25,9 +25,6 @@ export interface PositionView {
  */
 export class Position implements PositionView {
   quantity = 0;
-  averagePrice = 0;
-  realizedPnl = 0;
-  fees = 0;
   markPrice = Number.NaN;
   markTs = 0;
   qtyUnits = 0n;
@@ -35,7 +32,33 @@ export class Position implements PositionView {
   costUnits = 0n;
   realizedUnits = 0n;
   feesUnits = 0n;
+  // Converting an exact amount to a number costs more than the arithmetic: done on first read only.
+  private average = 0;
+  private averageStale = false;
   constructor(readonly instrument: string) {}
+
+  get averagePrice(): number {
+    if (this.averageStale) {
+      const held = this.qtyUnits < 0n ? -this.qtyUnits : this.qtyUnits;
+      this.average = held === 0n ? 0 : fromUnits(divUnits(this.costUnits, held));
+      this.averageStale = false;
+    }
+    return this.average;
+  }
+
+  get realizedPnl(): number {
+    return fromUnits(this.realizedUnits);
+  }
+
+  get fees(): number {
+    return fromUnits(this.feesUnits);
+  }
+
+  /** Called by applyFill after it moved the units. */
+  touched(): void {
+    this.quantity = fromUnits(this.qtyUnits);
+    this.averageStale = true;
+  }
 
   get unrealizedPnl(): number {
     return this.quantity === 0 || Number.isNaN(this.markPrice) ? 0 : (this.markPrice - this.averagePrice) * this.quantity;
@@ -57,8 +80,8 @@ export interface Portfolio {
   readonly currency: string;
   readonly startingCash: number;
   cash: number;
-  realizedPnl: number;
-  fees: number;
+  readonly realizedPnl: number;
+  readonly fees: number;
   cashUnits: bigint;
   realizedUnits: bigint;
   feesUnits: bigint;
@@ -68,7 +91,8 @@ export interface Portfolio {
   /** Fill ids already booked: a redelivered fill is not counted twice. */
   readonly fillIds: Set<string>;
   /** Realised PnL of the last applyFill (0 for a duplicate), for risk's cooldown after a loss. */
-  lastRealizedPnl: number;
+  readonly lastRealizedPnl: number;
+  lastRealizedUnits: bigint;
   /** Whether the last applyFill was a duplicate that changed nothing. */
   lastFillDuplicate: boolean;
 }
@@ -86,12 +110,37 @@ export interface EquityPoint {
 /** A portfolio holding only cash. emptyPortfolio(10_000, 'USDT') */
 export function emptyPortfolio(cash: number, currency = 'USDT'): Portfolio {
   if (!Number.isFinite(cash)) throw new ValidationError(`starting cash must be a finite number, got ${cash}`, [{ path: 'cash', message: 'not finite' }]);
-  const units = toUnits(cash);
-  return {
-    currency, startingCash: cash, cash: fromUnits(units), realizedPnl: 0, fees: 0,
-    cashUnits: units, realizedUnits: 0n, feesUnits: 0n,
-    positions: new Map(), books: [], fillIds: new Set(), lastRealizedPnl: 0, lastFillDuplicate: false,
-  };
+  return new Ledger(currency, cash);
+}
+
+class Ledger implements Portfolio {
+  readonly startingCash: number;
+  cash: number;
+  cashUnits: bigint;
+  realizedUnits = 0n;
+  feesUnits = 0n;
+  readonly positions = new Map<string, Position>();
+  readonly books: Position[] = [];
+  readonly fillIds = new Set<string>();
+  lastRealizedUnits = 0n;
+  lastFillDuplicate = false;
+  constructor(readonly currency: string, cash: number) {
+    this.startingCash = cash;
+    this.cashUnits = toUnits(cash);
+    this.cash = fromUnits(this.cashUnits);
+  }
+
+  get realizedPnl(): number {
+    return fromUnits(this.realizedUnits);
+  }
+
+  get fees(): number {
+    return fromUnits(this.feesUnits);
+  }
+
+  get lastRealizedPnl(): number {
+    return fromUnits(this.lastRealizedUnits);
+  }
 }
 
 /**
@@ -104,7 +153,7 @@ export function emptyPortfolio(cash: number, currency = 'USDT'): Portfolio {
 export function applyFill(p: Portfolio, fill: OrderFilled): Portfolio {
   // Average-cost accounting: realised = proceeds - the closed share of the cost basis.
   if (p.fillIds.has(fill.fillId)) {
-    p.lastRealizedPnl = 0;
+    p.lastRealizedUnits = 0n;
     p.lastFillDuplicate = true;
     return p;
   }
@@ -133,17 +182,9 @@ export function applyFill(p: Portfolio, fill: OrderFilled): Portfolio {
     if (quantity > held) book.costUnits = mulUnits(quantity - held, price);
   }
   book.qtyUnits = after;
-  book.quantity = fromUnits(after);
-  book.averagePrice = after === 0n ? 0 : fromUnits(divUnits(book.costUnits, after < 0n ? -after : after));
-  // Mirrors are refreshed only when their amount moved: each conversion costs more than the arithmetic.
-  if (realized !== 0n) {
-    book.realizedUnits += realized;
-    book.realizedPnl = fromUnits(book.realizedUnits);
-  }
-  if (fee !== 0n) {
-    book.feesUnits += fee;
-    book.fees = fromUnits(book.feesUnits);
-  }
+  book.realizedUnits += realized;
+  book.feesUnits += fee;
+  book.touched();
   if (fill.ts >= book.markTs) {
     book.markPrice = fill.price;
     book.markTs = fill.ts;
@@ -151,16 +192,10 @@ export function applyFill(p: Portfolio, fill: OrderFilled): Portfolio {
 
   p.cashUnits += (buy ? -traded : traded) - fee;
   p.cash = fromUnits(p.cashUnits);
-  if (realized !== 0n) {
-    p.realizedUnits += realized;
-    p.realizedPnl = fromUnits(p.realizedUnits);
-  }
-  if (fee !== 0n) {
-    p.feesUnits += fee;
-    p.fees = fromUnits(p.feesUnits);
-  }
+  p.realizedUnits += realized;
+  p.feesUnits += fee;
   p.fillIds.add(fill.fillId);
-  p.lastRealizedPnl = realized === 0n ? 0 : fromUnits(realized);
+  p.lastRealizedUnits = realized;
   p.lastFillDuplicate = false;
   return p;
 }
