@@ -21,7 +21,8 @@ export interface PositionView {
 
 /**
  * One instrument's book. The exact amounts (BigInt units of 1e-18, see money/fixed.ts) are the truth;
- * the number fields mirror them after each fill so per-bar reads are plain float arithmetic.
+ * quantity is mirrored as a number after each fill so per-bar reads are plain float arithmetic; the
+ * average price, realised PnL and fees are converted when read.
  */
 export class Position implements PositionView {
   quantity = 0;
