@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeEvent, uuidv7Ids } from '@qts/schemas';
 import { CorruptEvent, type StoredEvent } from '@qts/core';
-import { contractEvents, eventStoreContract } from '../testing/index.ts';
+import { contractEvents, eventStoreContract, eventually } from '../testing/index.ts';
 import { createPgliteDb, createPostgresDb } from '../postgres/database.ts';
 import { PostgresEventStore } from './postgres-event-store.ts';
 import { EsdbEventStore } from './esdb-event-store.ts';
@@ -33,6 +33,8 @@ async function tempDir(): Promise<string> {
   tempDirs.push(dir);
   return dir;
 }
+
+const ids = (events: readonly { id: string }[]): string[] => events.map((e) => e.id);
 
 async function collect(iterable: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
@@ -76,6 +78,38 @@ describe('PostgresEventStore specifics', () => {
       expect(stored!.event.data).toEqual({ ...v1, venue: 'unknown', closeTime: v1.openTime + 86_400_000 });
       expect(stored!.event.occurredAt).toBe('2013-03-02T00:00:00.000Z');
     } finally {
+      await store.close();
+      await database.close();
+    }
+  });
+
+  it('keeps delivering live events after the server drops its LISTEN connection', async () => {
+    const schema = runSchema('relisten');
+    createdSchemas.push(schema);
+    const database = await createPostgresDb(PG_URL, { applicationName: schema });
+    // A poll far beyond the test's deadline: only a re-established LISTEN can deliver in time.
+    const store = await PostgresEventStore.create(database, { schema, pollIntervalMs: 600_000 });
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    const s = contractEvents().stream('relisten');
+    const received: string[] = [];
+    const sub = store.subscribeToAll(async (e) => { received.push(e.event.id); });
+    try {
+      const first = s.next(1);
+      await store.append(s.stream, first, 'no_stream');
+      await eventually(() => expect(received).toEqual(ids(first)));
+      const killed = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [`${schema}:listen`]);
+      expect(killed.rowCount).toBe(1);
+      // Appended while nobody listens: the replacement connection (about a second later) wakes the subscriber.
+      const second = s.next(1);
+      await store.append(s.stream, second, 0);
+      await eventually(() => expect(received).toEqual(ids([...first, ...second])));
+      const third = s.next(1);
+      await store.append(s.stream, third, 1);
+      await eventually(() => expect(received).toEqual(ids([...first, ...second, ...third])));
+    } finally {
+      await sub.close();
+      await admin.end();
       await store.close();
       await database.close();
     }

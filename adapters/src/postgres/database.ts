@@ -12,7 +12,8 @@ export interface PgDatabase<DB = unknown> {
   readonly kind: 'postgres' | 'pglite';
   /**
    * Calls `onNotify` for each NOTIFY on `channel`, delivered after the notifying transaction commits.
-   * Notifications are wake-ups, not data: a listener that misses one (reconnect) must still poll.
+   * Notifications are wake-ups, not data: after the LISTEN connection is replaced, every listener is called
+   * once with an empty payload, since notifications sent in between are lost.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
   close(): Promise<void>;
@@ -22,6 +23,8 @@ export interface PostgresDbOptions {
   /** Created if missing and put first on every connection's search_path, so unqualified tables land there. */
   readonly schema?: string;
   readonly maxConnections?: number;
+  /** Shown in pg_stat_activity; the LISTEN connection gets a ':listen' suffix. */
+  readonly applicationName?: string;
 }
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -32,6 +35,7 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
  */
 export async function createPostgresDb<DB = unknown>(url: string, options: PostgresDbOptions = {}): Promise<PgDatabase<DB>> {
   const { schema } = options;
+  const applicationName = options.applicationName ?? 'qts';
   if (schema) {
     // A short-lived client: the pool's connections must not start before the schema exists.
     const client = new pg.Client({ connectionString: url });
@@ -48,6 +52,7 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
+    application_name: applicationName,
     ...(schema ? { options: `-c search_path=${quoteIdent(schema)},public` } : {}),
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
@@ -64,7 +69,7 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
   const connectListener = (): Promise<pg.Client> => {
     if (listener) return Promise.resolve(listener);
     connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: url, application_name: `${applicationName}:listen` });
       client.on('notification', (n) => {
         for (const h of handlers.get(n.channel) ?? []) h(n.payload ?? '');
       });
@@ -75,7 +80,10 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
         if (closed || handlers.size === 0 || reconnectTimer) return;
         reconnectTimer = setTimeout(() => {
           reconnectTimer = null;
-          if (!closed) connectListener().catch(lost);
+          if (closed) return;
+          connectListener().then(() => {
+            for (const set of handlers.values()) for (const h of set) h('');
+          }, lost);
         }, 1_000);
         reconnectTimer.unref();
       };
