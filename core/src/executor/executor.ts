@@ -152,6 +152,8 @@ function sizeEntry(
       }
       quantity = (ctx.equity * sizing.riskPercent) / 100 / (ctx.atr * sizing.atrMultiple);
       break;
+    default:
+      return unknownSizing(sizing);
   }
   if (config.scaleByStrength) quantity *= strength;
   if (side === 'buy') {
@@ -216,4 +218,8 @@ function reject(base: Base, clientOrderId: string, reason: RejectionReason): Ord
     type: 'OrderRejected',
     data: { clientOrderId, signalId: base.signalId, strategyId: base.strategyId, instrument: base.instrument, reason, ts: base.ts },
   };
+}
+
+function unknownSizing(sizing: never): never {
+  throw new Error(`unknown sizing ${JSON.stringify(sizing)}`);
 }
