@@ -1,6 +1,6 @@
 // The per-message pipeline both buses share: decode at the trust boundary, dead-letter bad bytes, retry a failing handler.
 import { decodeEvent, deadLetterTopic, describeFailure, type DecodeFailure, type DecodeResult } from '@qts/schemas';
-import type { Bus, ConsumeOptions, Delivery, RawMessage } from '@qts/core';
+import type { Bus, ConsumeOptions, RawMessage } from '@qts/core';
 import { deadLetterHeader } from './headers.ts';
 import { backoffMs, sleepWhile, type RetryPolicy } from './retry.ts';
 import type { Logger } from './log.ts';
@@ -40,29 +40,39 @@ export class DeliveryPipeline {
   /**
    * Takes one message to a final outcome: the handler succeeded, or the bytes went to the dead letters.
    * A failing handler or dead-letter publish is retried with backoff for as long as `alive()` holds;
-   * `beforeRetry` runs before each wait (Kafka heartbeats there, and a rebalance error aborts the batch).
+   * `beforeRetry` runs before each wait. This blocks the caller's partition, and only it, until success.
    */
   async deliver(message: RawMessage, alive: () => boolean, beforeRetry?: () => Promise<void>): Promise<Outcome> {
-    const decoded = decodeMessage(message.value, this.deps.maxEventBytes);
-    const delivery: Delivery = { topic: message.topic, partition: message.partition, offset: message.offset, key: message.key };
-    const step = decoded.ok
-      ? () => this.call(() => this.options.handler(decoded.event, delivery))
-      : () => this.deadLetter(decoded.error, message);
     for (let attempt = 1; ; attempt++) {
       if (!alive()) return 'stopped';
-      try {
-        await step();
-        return decoded.ok ? 'handled' : 'dead-lettered';
-      } catch (err) {
-        const wait = backoffMs(this.deps.retry, attempt);
-        this.deps.logger.warn(
-          { err, groupId: this.options.groupId, topic: message.topic, partition: message.partition, offset: message.offset, attempt, retryInMs: wait },
-          decoded.ok ? 'handler failed; the same event will be redelivered' : 'dead-letter publish failed; retrying',
-        );
-        if (beforeRetry) await beforeRetry();
-        await sleepWhile(wait, alive);
-      }
+      const outcome = await this.attempt(message, attempt);
+      if (outcome !== 'failed') return outcome;
+      if (beforeRetry) await beforeRetry();
+      await sleepWhile(this.retryDelayMs(attempt), alive);
     }
+  }
+
+  /** One try; 'failed' (logged, with the wait before the next try) leaves the message to be redelivered. */
+  async attempt(message: RawMessage, attempt: number): Promise<Exclude<Outcome, 'stopped'> | 'failed'> {
+    const decoded = decodeMessage(message.value, this.deps.maxEventBytes);
+    try {
+      if (decoded.ok) {
+        await this.call(() => this.options.handler(decoded.event, { topic: message.topic, partition: message.partition, offset: message.offset, key: message.key }));
+        return 'handled';
+      }
+      await this.deadLetter(decoded.error, message);
+      return 'dead-lettered';
+    } catch (err) {
+      this.deps.logger.warn(
+        { err, groupId: this.options.groupId, topic: message.topic, partition: message.partition, offset: message.offset, attempt, retryInMs: this.retryDelayMs(attempt) },
+        decoded.ok ? 'handler failed; the same event will be redelivered' : 'dead-letter publish failed; retrying',
+      );
+      return 'failed';
+    }
+  }
+
+  retryDelayMs(attempt: number): number {
+    return backoffMs(this.deps.retry, attempt);
   }
 
   private call(fn: () => Promise<void>): Promise<void> {

@@ -104,7 +104,7 @@ class PartitionLog {
     return new Promise((r) => this.publishers.push(r));
   }
 
-  /** A reader moved or left: let waiting publishers re-check the lag. */
+  /** A reader moved or left (or the bus closed): let waiting publishers re-check the lag. */
   advanced(maxLag: number): void {
     if (this.publishers.length > 0 && this.lag() < maxLag) {
       const waiting = this.publishers;
@@ -252,6 +252,12 @@ export class InProcessBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const logs of this.topics.values()) {
+      for (const log of logs) {
+        log.advanced(Number.POSITIVE_INFINITY);
+        for (const s of log.sleepers) s.wake();
+      }
+    }
     await Promise.all([...this.consumers].map((c) => c.stop()));
   }
 
@@ -268,6 +274,7 @@ export class InProcessBus implements Bus {
       const warn = setTimeout(() => this.logger.warn({ topic: log.topic, partition: log.partition, lag: log.lag() }, 'publish is waiting for a slow consumer'), 5_000);
       try {
         while (log.lag() >= this.maxLag && !this.closed) await log.waitForRoom();
+        if (this.closed) throw new InfrastructureError(`bus ${this.name} closed while a publish to ${log.topic} waited`);
       } finally {
         clearTimeout(warn);
         if (Date.now() - since > 5_000) this.logger.info({ topic: log.topic, partition: log.partition }, 'publish resumed');

@@ -141,6 +141,7 @@ export class KafkaBus implements Bus {
       for (const topic of [spec.topic, deadLetterTopic(spec.topic)]) if (!existing.has(topic)) wanted.set(topic, spec.partitions);
       this.knownTopics.add(deadLetterTopic(spec.topic));
     }
+    await this.warnOnPartitionMismatch(admin, specs.filter((s) => existing.has(s.topic)));
     if (wanted.size === 0) return;
     try {
       await admin.createTopics({
@@ -217,6 +218,10 @@ export class KafkaBus implements Bus {
       logger: this.logger,
     });
 
+    // A failed message pauses only its partition for the backoff and stays unresolved, so the next fetch after
+    // the resume starts at it again; the group's other partitions keep flowing meanwhile.
+    const failures = new Map<string, number>();
+    const resumeTimers = new Set<NodeJS.Timeout>();
     const eachBatch = async (p: EachBatchPayload): Promise<void> => {
       const { topic, partition } = p.batch;
       const alive = () => !stopping && p.isRunning() && !p.isStale();
@@ -232,8 +237,17 @@ export class KafkaBus implements Bus {
       try {
         for (const m of p.batch.messages) {
           if (!alive()) break;
-          const outcome = await pipeline.deliver(toRawMessage(topic, partition, m), alive, () => p.heartbeat());
-          if (outcome === 'stopped') break;
+          const id = failures.size > 0 ? `${topic}\u0000${partition}\u0000${m.offset}` : '';
+          const attempt = (failures.get(id) ?? 0) + 1;
+          const outcome = await pipeline.attempt(toRawMessage(topic, partition, m), attempt);
+          if (outcome === 'failed') {
+            failures.set(`${topic}\u0000${partition}\u0000${m.offset}`, attempt);
+            const resume = p.pause();
+            const timer = setTimeout(() => { resumeTimers.delete(timer); resume(); }, pipeline.retryDelayMs(attempt));
+            resumeTimers.add(timer);
+            break;
+          }
+          if (attempt > 1) failures.delete(id);
           p.resolveOffset(m.offset);
           handled = m.offset;
           if (Date.now() - lastCommit >= commitIntervalMs) await commit();
@@ -261,6 +275,7 @@ export class KafkaBus implements Bus {
       stop: () => {
         stopped ??= (async () => {
           stopping = true;
+          for (const t of resumeTimers) clearTimeout(t);
           await consumer.disconnect();
           this.consumers.delete(handle);
         })();
@@ -368,6 +383,18 @@ export class KafkaBus implements Bus {
         this.budget.release(taken);
       }
       from = to;
+    }
+  }
+
+  /** An existing topic keeps its partition count: changing it would move keys to other partitions and break their order. */
+  private async warnOnPartitionMismatch(admin: Admin, specs: readonly TopicSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+    for (const t of topics) {
+      const want = specs.find((s) => s.topic === t.name)?.partitions;
+      if (want !== undefined && t.partitions.length !== want) {
+        this.logger.warn({ topic: t.name, partitions: t.partitions.length, requested: want }, 'topic exists with a different partition count; left as it is');
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import { ValidationError } from '@qts/core';
 import type { Consumer, ConsumeOptions, Delivery, RawMessage } from '@qts/core';
 import { deadLetterHeader, eventHeader } from '../bus/headers.ts';
 import { readTopics, type TailingBus } from '../bus/tail.ts';
+import { partitionFor } from '../bus/partitioner.ts';
 import { eventually } from './eventually.ts';
 
 export interface BusContractHarness {
@@ -21,6 +22,17 @@ let clock = Date.UTC(2026, 0, 1);
 export function tick(instrument: string, seq: number): DomainEvent<'TradeTick'> {
   const ts = ++clock;
   return makeEvent('TradeTick', { venue: 'contract', instrument, price: 100 + seq, size: 1, aggressor: 'buy', ts }, { id: ids(ts), occurredAt: ts, recordedAt: ts });
+}
+
+/** Instruments that land on distinct partitions of a topic with `partitions` partitions (Kafka's murmur2). */
+export function keysOnDistinctPartitions(partitions: number): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions; i++) {
+    const key = `P${i}/USDT`;
+    const p = partitionFor(key, partitions);
+    if (!byPartition.has(p)) byPartition.set(p, key);
+  }
+  return [...byPartition.keys()].sort((a, b) => a - b).map((p) => byPartition.get(p)!);
 }
 
 const seqOf = (e: DomainEvent): number => (e.data as { price: number }).price - 100;
@@ -137,6 +149,33 @@ export function busContract(harness: BusContractHarness): void {
         { id: events[4]!.id, ok: false },
         ...events.slice(4).map((e) => ({ id: e.id, ok: true })),
       ]);
+    });
+
+    it('holds back only the failing partition: other partitions keep flowing while it retries', async () => {
+      const t = await topic(2);
+      const [slowKey, freeKey] = keysOnDistinctPartitions(2) as [string, string];
+      const stuck = tick(slowKey, 1);
+      const next = tick(slowKey, 2);
+      const others = Array.from({ length: 5 }, (_, i) => tick(freeKey, 10 + i));
+      await bus.publish(t, null, [stuck, next]);
+      const order: string[] = [];
+      let failures = 0;
+      await consume({
+        groupId: unique('g'),
+        topics: [t],
+        handler: async (event) => {
+          // The stuck event fails until every event of the other partition went through.
+          if (event.id === stuck.id && order.length < others.length) {
+            failures++;
+            throw new Error('dependency not ready');
+          }
+          order.push(event.id);
+        },
+      });
+      await eventually(() => expect(failures).toBeGreaterThan(0), { timeoutMs: 30_000 });
+      await bus.publish(t, null, others);
+      await eventually(() => expect(order).toHaveLength(7), { timeoutMs: 30_000 });
+      expect(order).toEqual([...others.map((e) => e.id), stuck.id, next.id]);
     });
 
     it('resumes a restarted group after its last committed offset, losing nothing', async () => {
