@@ -145,7 +145,7 @@ describe('golden run: sma-cross 10/30 on BTCUSDT-5m, defaults (all-in, long-only
 
 const GOLDEN = {
   bars: 10_999, events: 2_227, signals: 435, orders: 434, fills: 434, trades: 217, finalEquity: 8_207.32,
-  hash: 'ae106a6dcc6274e10a5185a4438c5d798fd6ff1344ba54b14d3267ad3ca8356f',
+  hash: 'f9a940854dca4e26c1f0e7a8cb6b118f37952843204a8bbffacb990425b551ea',
 };
 
 describe('cross-check against an independent vectorised computation', () => {

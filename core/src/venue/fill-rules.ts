@@ -5,10 +5,9 @@
 // - market orders fill at the bar's open, moved against the taker by the slippage;
 // - a limit order fills only when the bar trades THROUGH its price (buy: low < limit; sell:
 //   high > limit); merely touching it is not enough, because a touch may have filled the queue in
-//   front of us. It fills at the limit as a maker; only an order that is marketable when it
-//   arrives (the first bar it may trade on opens beyond the limit) fills at that open as a taker.
-//   A resting limit that the market gaps through fills at its limit, not the better open: the
-//   conservative reading, since a resting order is matched at its own price;
+//   front of us. It then fills at the limit, as a maker. When the bar OPENS through the limit (the
+//   order is marketable at the open: on arrival, or after a gap) it fills at the open as a taker,
+//   slipped but never past the limit. So a fill price always lies inside the bar's range;
 // - a stop triggers when the bar touches it (buy: high >= stop; sell: low <= stop) and fills as a
 //   taker at the stop plus slippage, or at the open plus slippage when the bar gapped through it;
 // - a stop-limit that triggers inside the bar only becomes a resting limit from the NEXT bar (we do
@@ -42,16 +41,13 @@ export function marketFill(bar: BarPrices, side: Side, slippageBps: number): Fil
   return { price: slipped(bar.open, side, slippageBps), liquidity: 'taker' };
 }
 
-/**
- * Null when the bar does not trade through the limit. `arriving` is true on the first bar the order
- * may trade on, when it meets the book as a taker if it is already marketable at the open.
- */
-export function limitFill(bar: BarPrices, side: Side, limit: number, arriving: boolean): FillPrice | null {
+/** Null when the bar does not trade through the limit (see the rules above). */
+export function limitFill(bar: BarPrices, side: Side, limit: number, slippageBps: number): FillPrice | null {
   if (side === 'buy') {
-    if (arriving && bar.open <= limit) return { price: bar.open, liquidity: 'taker' };
+    if (bar.open <= limit) return { price: Math.min(slipped(bar.open, side, slippageBps), limit), liquidity: 'taker' };
     return bar.low < limit ? { price: limit, liquidity: 'maker' } : null;
   }
-  if (arriving && bar.open >= limit) return { price: bar.open, liquidity: 'taker' };
+  if (bar.open >= limit) return { price: Math.max(slipped(bar.open, side, slippageBps), limit), liquidity: 'taker' };
   return bar.high > limit ? { price: limit, liquidity: 'maker' } : null;
 }
 

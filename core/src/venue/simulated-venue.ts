@@ -47,8 +47,6 @@ export interface OpenOrder {
   /** A stop-limit whose stop has triggered rests as a limit from the next bar. */
   triggered: boolean;
   triggeredAt: number;
-  /** Set once the order has seen its first eligible bar: IOC/FOK end there, limits stop being "arriving". */
-  seenBar: boolean;
   /** Left the book (filled, cancelled or expired). */
   done: boolean;
   /** Protective children wait until their parent is done filling. */
@@ -83,6 +81,7 @@ export class SimulatedVenue {
   private readonly out: VenueEvent[] = [];
   /** Cash left for buys inside the bar being traded (NaN: no cash source, buys are not capped). */
   private cashLeft = NaN;
+  private onTickNow = false;
 
   /**
    * `cash`, when given, makes this a spot account: a buy that adds to a position is never leveraged.
@@ -129,7 +128,7 @@ export class SimulatedVenue {
     const parent = order.parentClientOrderId;
     this.open.push({
       order, venueOrderId, eligibleFrom: now + this.config.latencyMs, remaining: order.quantity, filled: 0, fillCount: 0,
-      triggered: false, triggeredAt: -1, seenBar: false, done: false,
+      triggered: false, triggeredAt: -1, done: false,
       waitingForParent: parent !== undefined && this.open.some((o) => o.order.clientOrderId === parent),
       expiresAt: (Math.floor(now / DAY_MS) + 1) * DAY_MS,
     });
@@ -158,9 +157,18 @@ export class SimulatedVenue {
     return this.out.length === 0 ? NO_EVENTS : this.out.splice(0).reverse();
   }
 
-  /** A trade tick is a bar of one price: the same rules apply (a limit still needs a trade through it). */
+  /**
+   * A trade tick is a bar of one price, with one difference: a resting limit is hit by a trade through
+   * it and fills at its own price as a maker (the trade printed beyond our resting order), never at
+   * the trade's better price; a trade at the limit is a touch and fills nothing.
+   */
   onTick(tick: TradeTick): readonly VenueEvent[] {
-    return this.onBar({ instrument: tick.instrument, openTime: tick.ts, open: tick.price, high: tick.price, low: tick.price, close: tick.price, volume: tick.size });
+    this.onTickNow = true;
+    try {
+      return this.onBar({ instrument: tick.instrument, openTime: tick.ts, open: tick.price, high: tick.price, low: tick.price, close: tick.price, volume: tick.size });
+    } finally {
+      this.onTickNow = false;
+    }
   }
 
   /**
@@ -187,11 +195,10 @@ export class SimulatedVenue {
         if (kind === pass) this.trade(o, bar, budget);
       }
     }
-    // Every order that traded on its first bar stops arriving; IOC and FOK end there with whatever filled.
+    // IOC and FOK end on their first eligible bar with whatever filled.
     for (const o of book) {
       if (o.done || o.order.instrument !== bar.instrument || o.waitingForParent || t < o.eligibleFrom) continue;
       if (o.order.timeInForce === 'IOC' || o.order.timeInForce === 'FOK') this.close(this.open.indexOf(o), t, `${o.order.timeInForce} remainder`, 'expire');
-      else o.seenBar = true;
     }
     return this.out.length === 0 ? NO_EVENTS : this.out.splice(0);
   }
@@ -199,7 +206,6 @@ export class SimulatedVenue {
   /** Tries one order on one bar. */
   private trade(o: OpenOrder, bar: BarPrices, budget: { left: number }): void {
     const { side, type } = o.order;
-    const arriving = !o.seenBar;
     const ioc = o.order.timeInForce === 'IOC' || o.order.timeInForce === 'FOK';
     let fill: FillPrice | null;
     if (type === 'market') fill = marketFill(bar, side, this.config.slippageBps);
@@ -210,11 +216,13 @@ export class SimulatedVenue {
       o.triggeredAt = bar.openTime;
       // Triggered inside the bar: the limit rests from the next bar; triggered at the open: it acts now.
       if (!stopGapped(bar, side, o.order.stopPrice!)) return;
-      fill = limitFill(bar, side, o.order.limitPrice!, true);
+      fill = limitFill(bar, side, o.order.limitPrice!, this.config.slippageBps);
     } else {
       if (o.triggeredAt === bar.openTime) return; // a stop-limit triggered in this very bar (see above)
-      fill = limitFill(bar, side, o.order.limitPrice!, arriving);
-      // An immediate-or-cancel limit only takes what is marketable on arrival, never rests as a maker.
+      const limit = o.order.limitPrice!;
+      fill = !this.onTickNow ? limitFill(bar, side, limit, this.config.slippageBps)
+        : (side === 'buy' ? bar.low < limit : bar.high > limit) ? { price: limit, liquidity: 'maker' } : null;
+      // An immediate-or-cancel limit only takes what is marketable at the open, never rests as a maker.
       if (fill !== null && ioc && fill.liquidity === 'maker') fill = null;
     }
     if (fill === null) return;

@@ -83,11 +83,14 @@ describe('SimulatedVenue', () => {
     expect(fills(v.onBar(bar(0, 100, 101, 99, 100)))[0]).toMatchObject({ price: 100, liquidity: 'taker' });
   });
 
-  it('fills a resting limit gapped through at its own limit, not the better open', () => {
-    const v = new SimulatedVenue(base);
+  it('fills a resting limit that the market gaps through at the open, as a taker, slipped but never past the limit', () => {
+    const v = new SimulatedVenue({ ...base, slippageBps: 100 });
     v.submit(order({ clientOrderId: 'o1', type: 'limit', limitPrice: 95 }), 0);
+    v.submit(order({ clientOrderId: 'o2', type: 'limit', limitPrice: 90.5 }), 0);
     v.onBar(bar(0, 100, 101, 99, 100));
-    expect(fills(v.onBar(bar(MIN, 90, 92, 89, 91)))[0]).toMatchObject({ price: 95, liquidity: 'maker' });
+    const f = fills(v.onBar(bar(MIN, 90, 92, 89, 91)));
+    expect(f[0]).toMatchObject({ clientOrderId: 'o1', price: 90.9, liquidity: 'taker' });
+    expect(f[1]).toMatchObject({ clientOrderId: 'o2', price: 90.5, liquidity: 'taker' });
   });
 
   it('triggers a sell stop on a touch and fills at the stop minus slippage', () => {
