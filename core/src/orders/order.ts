@@ -3,7 +3,7 @@ import type {
   OrderAccepted, OrderCancelled, OrderCancelRequested, OrderExpired, OrderFilled, OrderRejected,
   OrderRequested, OrderSubmitted, RejectionReason,
 } from '@qts/schemas';
-import { Dec } from '../money/decimal.ts';
+import { divUnits, fromUnits, mulUnits, toUnits } from '../money/fixed.ts';
 import { FillRefused, IllegalOrderTransition } from './errors.ts';
 
 export type OrderStatus =
@@ -147,18 +147,19 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
       return { ...state, status: state.status === 'submitted' ? 'accepted' : state.status, venueOrderId: event.data.venueOrderId, updatedAt: event.data.ts };
     case 'OrderFilled': {
       const fill = event.data;
-      const before = new Dec(state.filledQuantity);
-      const filled = before.plus(fill.quantity);
-      const average = before.times(state.averageFillPrice).plus(new Dec(fill.quantity).times(fill.price)).div(filled);
-      const complete = state.order !== null && filled.gte(state.order.quantity);
+      const before = toUnits(state.filledQuantity);
+      const quantity = toUnits(fill.quantity);
+      const filled = before + quantity;
+      const average = divUnits(mulUnits(before, toUnits(state.averageFillPrice)) + mulUnits(quantity, toUnits(fill.price)), filled);
+      const complete = state.order !== null && filled >= toUnits(state.order.quantity);
       const status: OrderStatus = complete ? 'filled' : state.status === 'cancelled' || state.status === 'expired' ? state.status : 'partially-filled';
       return {
         ...state,
         status,
         venueOrderId: state.venueOrderId ?? (fill.venueOrderId || null),
-        filledQuantity: filled.toNumber(),
-        averageFillPrice: average.toNumber(),
-        fees: new Dec(state.fees).plus(fill.fee).toNumber(),
+        filledQuantity: fromUnits(filled),
+        averageFillPrice: fromUnits(average),
+        fees: fromUnits(toUnits(state.fees) + toUnits(fill.fee)),
         fillIds: [...state.fillIds, fill.fillId],
         updatedAt: fill.ts,
       };
@@ -179,7 +180,7 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
 /** Quantity still open on the order; 0 once filled, cancelled with nothing pending, or terminal. */
 export function remainingQuantity(state: OrderState): number {
   if (state.order === null || terminalStatuses.has(state.status as OrderStatus)) return 0;
-  return new Dec(state.order.quantity).minus(state.filledQuantity).toNumber();
+  return fromUnits(toUnits(state.order.quantity) - toUnits(state.filledQuantity));
 }
 
 /** The order decider: `initialState`, `decide`, `evolve` (see deciderSpec in @qts/core/testing). */
@@ -191,7 +192,7 @@ export const orderDecider = {
 
 function remainingAfter(state: OrderState, fill: OrderFilled): number {
   if (state.order === null) return 0;
-  return new Dec(state.order.quantity).minus(state.filledQuantity).minus(fill.quantity).toNumber();
+  return fromUnits(toUnits(state.order.quantity) - toUnits(state.filledQuantity) - toUnits(fill.quantity));
 }
 
 function requireStatus(state: OrderState, allowed: readonly OrderState['status'][], to: string): OrderRequested {
