@@ -14,3 +14,4 @@ export * from './executor/index.ts';
 export * from './portfolio/index.ts';
 export * from './ports/venue.ts';
 export * from './live/index.ts';
+export * from './ml/index.ts';
