@@ -178,6 +178,39 @@ describe('CcxtVenue against the Binance stand-in', () => {
     expect(rej.type === 'OrderRejected' && rej.data.reason).toEqual(expect.objectContaining({ kind: 'VenueRejected', code: 'INVALID_ORDER(-1013)', message: 'Filter failure: NOTIONAL' }));
   });
 
+  it('places protective stops: a stop-market sell waits untriggered, then fills at the market when the price falls through it', async () => {
+    standin.setBalance('BTC', 1);
+    standin.setBalance('USDT', 10_000);
+    const stop = order({ side: 'sell', type: 'stop-market', stopPrice: 19_000, quantity: 0.005, reduceOnly: true });
+    expect(types(await venue.submit(stop))).toEqual(['OrderSubmitted', 'OrderAccepted']);
+    const waiting = await venue.fetchOrder(stop.clientOrderId, 'BTC/USDT');
+    expect(waiting.found && waiting.order).toEqual(expect.objectContaining({ status: 'open', filledQuantity: 0, limitPrice: null }));
+    expect(standin.engine.orderByClientId('BTCUSDT', stop.clientOrderId)).toEqual(expect.objectContaining({ type: 'STOP_LOSS', stopPrice: '19000.00000000' }));
+    standin.setPrice('BTCUSDT', 19_200);
+    expect((await venue.fetchOrder(stop.clientOrderId, 'BTC/USDT') as { order: { status: string } }).order.status).toBe('open');
+    standin.setPrice('BTCUSDT', 18_950);
+    const done = await venue.fetchOrder(stop.clientOrderId, 'BTC/USDT');
+    expect(done.found && done.order.status).toBe('filled');
+    expect(done.found && done.order.fills).toEqual([expect.objectContaining({ side: 'sell', price: 18_950, quantity: 0.005, liquidity: 'taker', feeCurrency: 'USDT' })]);
+    standin.setPrice('BTCUSDT', 20_000);
+  });
+
+  it('places a stop-limit breakout buy that becomes a limit order once triggered', async () => {
+    const o = order({ type: 'stop-limit', stopPrice: 21_000, limitPrice: 21_050, quantity: 0.002 });
+    await venue.submit(o);
+    expect(standin.engine.orderByClientId('BTCUSDT', o.clientOrderId)?.type).toBe('STOP_LOSS_LIMIT');
+    standin.setPrice('BTCUSDT', 21_010);
+    const done = await venue.fetchOrder(o.clientOrderId, 'BTC/USDT');
+    expect(done.found && done.order.fills).toEqual([expect.objectContaining({ side: 'buy', price: 21_010, quantity: 0.002 })]);
+    standin.setPrice('BTCUSDT', 20_000);
+  });
+
+  it('rejects a stop the market has already passed, with the venue message', async () => {
+    const reports = await venue.submit(order({ side: 'sell', type: 'stop-market', stopPrice: 20_500, quantity: 0.001 }));
+    const rej = reports[1]!;
+    expect(rej.type === 'OrderRejected' && rej.data.reason).toEqual({ kind: 'VenueRejected', code: 'INVALID_ORDER', message: 'Stop price would trigger immediately.' });
+  });
+
   it('is refused with Binance -1022 when the signature is wrong: the signing path is real', async () => {
     const forged = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: API_KEY, secret: 'not-the-secret-000000000000000000' }, baseUrl: standin.url, ...fast });
     const error = await forged.fetchBalance().then(() => null, (e: unknown) => e);

@@ -93,7 +93,7 @@ export function toVenueOrder(value: unknown, extraFills: readonly VenueTrade[] =
   for (const t of extraFills) if (t.venueOrderId === o.id) byId.set(t.fillId, clientOrderId ? { ...t, clientOrderId } : t);
   return {
     clientOrderId, venueOrderId: o.id, instrument, side: o.side, type: o.type ?? 'unknown', status, quantity: o.amount,
-    filledQuantity: o.filled ?? 0, averagePrice: o.average ?? null, limitPrice: o.type === 'market' ? null : (o.price ?? null),
+    filledQuantity: o.filled ?? 0, averagePrice: o.average ?? null, limitPrice: o.type !== 'market' && o.price != null && o.price > 0 ? o.price : null,
     ts, updatedAt, fills: [...byId.values()].sort((a, b) => a.ts - b.ts), raw: o.info,
   };
 }

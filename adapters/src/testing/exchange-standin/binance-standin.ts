@@ -308,7 +308,7 @@ export class BinanceStandin {
       symbols: [...this.engine.markets.values()].map((m) => ({
         symbol: m.symbol, status: 'TRADING', baseAsset: m.base, baseAssetPrecision: 8, quoteAsset: m.quote, quotePrecision: 8,
         quoteAssetPrecision: 8, baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
-        orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT'],
+        orderTypes: ['LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'],
         icebergAllowed: true, ocoAllowed: true, otoAllowed: true, quoteOrderQtyMarketAllowed: true, allowTrailingStop: true,
         cancelReplaceAllowed: true, isSpotTradingAllowed: true, isMarginTradingAllowed: false,
         filters: [

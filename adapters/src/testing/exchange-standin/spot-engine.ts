@@ -1,8 +1,10 @@
 // The stand-in exchange's state: markets, balances, a price per market, orders and trades, matched as Binance spot does.
 //
 // Market orders fill at once at the current price; limit orders that cross fill as takers, the rest wait
-// and fill as makers at their limit when the price reaches them (setPrice). Commission is charged in the
-// asset received, as Binance does without BNB. Numbers are rounded to 8 decimals like Binance's strings.
+// and fill as makers at their limit when the price reaches them (setPrice). Stop orders (STOP_LOSS,
+// TAKE_PROFIT and their _LIMIT forms) wait untriggered, then act as a market or limit order. Funds an
+// order may need are locked while it waits. Commission is charged in the asset received, as Binance does
+// without BNB. Numbers are rounded to 8 decimals like Binance's strings.
 
 export interface StandinMarket {
   /** Binance symbol, e.g. 'BTCUSDT'. */
@@ -75,6 +77,21 @@ function onStep(value: number, step: number): boolean {
 }
 
 interface Balance { free: number; locked: number }
+interface Lock { readonly asset: string; readonly amount: number }
+
+/** Binance's conditional spot order types: which way the trigger looks, and whether it becomes a limit. */
+const STOP_TYPES: Readonly<Record<string, { readonly limit: boolean; readonly takeProfit: boolean }>> = {
+  STOP_LOSS: { limit: false, takeProfit: false },
+  STOP_LOSS_LIMIT: { limit: true, takeProfit: false },
+  TAKE_PROFIT: { limit: false, takeProfit: true },
+  TAKE_PROFIT_LIMIT: { limit: true, takeProfit: true },
+};
+
+/** STOP_LOSS triggers against the position (sell below, buy above), TAKE_PROFIT with it. */
+function triggered(side: 'BUY' | 'SELL', takeProfit: boolean, stop: number, price: number): boolean {
+  const up = (side === 'BUY') !== takeProfit;
+  return up ? price >= stop : price <= stop;
+}
 
 export interface PlaceOrderParams {
   readonly symbol?: string;
@@ -85,6 +102,7 @@ export interface PlaceOrderParams {
   readonly timeInForce?: string;
   readonly newClientOrderId?: string;
   readonly newOrderRespType?: string;
+  readonly stopPrice?: string;
 }
 
 export class SpotEngine {
@@ -93,6 +111,9 @@ export class SpotEngine {
   private readonly balances = new Map<string, Balance>();
   private readonly orders = new Map<number, BinanceOrder>();
   private readonly trades: BinanceTrade[] = [];
+  private readonly locks = new Map<number, Lock>();
+  /** Stop orders not yet triggered. */
+  private readonly waitingStops = new Set<number>();
   private nextOrderId = 1_000;
   private nextTradeId = 50_000;
   /** Commission rate on every fill (0.1%, Binance's base spot rate). */
@@ -117,18 +138,35 @@ export class SpotEngine {
     return this.prices.get(symbol);
   }
 
-  /** Moves the market: resting limit orders the price reaches fill as makers at their limit. */
+  /** Moves the market: stops the price reaches trigger, then resting limits it reaches fill as makers at their limit. */
   setPrice(symbol: string, price: number, now: number): void {
     this.prices.set(symbol, price);
+    const market = this.markets.get(symbol)!;
     for (const o of [...this.orders.values()]) {
-      if (o.symbol !== symbol || (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED')) continue;
+      if (o.symbol !== symbol || !this.waitingStops.has(o.orderId)) continue;
+      const kind = STOP_TYPES[o.type]!;
+      if (!triggered(o.side, kind.takeProfit, Number(o.stopPrice), price)) continue;
+      this.waitingStops.delete(o.orderId);
+      this.release(o);
+      o.isWorking = true;
+      o.workingTime = now;
+      if (!kind.limit) {
+        this.fill(o, market, Number(o.origQty), price, false, now);
+        continue;
+      }
       const limit = Number(o.price);
+      if (o.side === 'BUY' ? price <= limit : price >= limit) this.fill(o, market, Number(o.origQty), price, false, now);
+      else this.lock(market, o, Number(o.origQty), limit);
+    }
+    for (const o of [...this.orders.values()]) {
+      if (o.symbol !== symbol || (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') || this.waitingStops.has(o.orderId)) continue;
+      const limit = Number(o.price);
+      if (!(limit > 0)) continue;
       const crosses = o.side === 'BUY' ? price <= limit : price >= limit;
       if (!crosses) continue;
-      const market = this.markets.get(symbol)!;
       const remaining = r8(Number(o.origQty) - Number(o.executedQty));
       // Release what the order had locked, then settle the fill as if it were fresh.
-      this.unlock(market, o, remaining, limit);
+      this.release(o);
       this.fill(o, market, remaining, limit, true, now);
     }
   }
@@ -171,14 +209,15 @@ export class SpotEngine {
     const market = p.symbol === undefined ? undefined : this.markets.get(p.symbol);
     if (market === undefined) throw new BinanceError(400, -1121, 'Invalid symbol.');
     if (p.side !== 'BUY' && p.side !== 'SELL') throw new BinanceError(400, -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.");
-    if (p.type !== 'MARKET' && p.type !== 'LIMIT') throw new BinanceError(400, -1116, 'Invalid orderType.');
+    const stopKind = p.type === undefined ? undefined : STOP_TYPES[p.type];
+    if (p.type !== 'MARKET' && p.type !== 'LIMIT' && stopKind === undefined) throw new BinanceError(400, -1116, 'Invalid orderType.');
     const qty = Number(p.quantity);
     if (p.quantity === undefined || !(qty > 0)) throw new BinanceError(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
     const step = Number(market.stepSize);
     if (qty < Number(market.minQty) || !onStep(qty, step)) throw new BinanceError(400, -1013, 'Filter failure: LOT_SIZE');
     let limit: number | null = null;
     let tif = 'GTC';
-    if (p.type === 'LIMIT') {
+    if (p.type === 'LIMIT' || stopKind?.limit) {
       limit = Number(p.price);
       if (p.price === undefined || !(limit > 0)) throw new BinanceError(400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.");
       if (!onStep(limit, Number(market.tickSize))) throw new BinanceError(400, -1013, 'Filter failure: PRICE_FILTER');
@@ -186,26 +225,39 @@ export class SpotEngine {
       if (!['GTC', 'IOC', 'FOK'].includes(p.timeInForce)) throw new BinanceError(400, -1115, 'Invalid timeInForce.');
       tif = p.timeInForce;
     }
+    let stop: number | null = null;
+    if (stopKind !== undefined) {
+      stop = Number(p.stopPrice);
+      if (p.stopPrice === undefined || !(stop > 0)) throw new BinanceError(400, -1102, "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.");
+      if (!onStep(stop, Number(market.tickSize))) throw new BinanceError(400, -1013, 'Filter failure: PRICE_FILTER');
+    }
     const price = this.prices.get(market.symbol);
     if (price === undefined) throw new BinanceError(400, -1013, 'Market is closed.');
-    const notional = qty * (limit ?? price);
+    const notional = qty * (limit ?? stop ?? price);
     if (notional < Number(market.minNotional)) throw new BinanceError(400, -1013, 'Filter failure: NOTIONAL');
     const cid = p.newClientOrderId ?? `standin-${this.nextOrderId}`;
     if (!/^[.A-Z:/a-z0-9_-]{1,36}$/.test(cid)) throw new BinanceError(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.");
     // Binance keeps client order ids unique among open orders only.
     if (this.openOrders(market.symbol).some((o) => o.clientOrderId === cid)) throw new BinanceError(400, -2010, DUPLICATE_ORDER);
-    const marketable = limit === null || (p.side === 'BUY' ? price <= limit : price >= limit);
-    const fillPrice = limit === null ? price : marketable ? price : limit;
+    if (stopKind !== undefined && triggered(p.side, stopKind.takeProfit, stop!, price)) throw new BinanceError(400, -2010, 'Stop price would trigger immediately.');
+    const marketable = stopKind === undefined && (limit === null || (p.side === 'BUY' ? price <= limit : price >= limit));
+    const fillPrice = marketable ? price : (limit ?? stop ?? price);
     if (p.side === 'BUY' && this.balanceOf(market.quote).free < r8(qty * fillPrice)) throw new BinanceError(400, -2010, INSUFFICIENT_BALANCE);
     if (p.side === 'SELL' && this.balanceOf(market.base).free < qty) throw new BinanceError(400, -2010, INSUFFICIENT_BALANCE);
 
     const order: BinanceOrder = {
       symbol: market.symbol, orderId: this.nextOrderId++, orderListId: -1, clientOrderId: cid,
       price: s8(limit ?? 0), origQty: s8(qty), executedQty: s8(0), cummulativeQuoteQty: s8(0), status: 'NEW',
-      timeInForce: tif, type: p.type, side: p.side, stopPrice: s8(0), icebergQty: s8(0), time: now, updateTime: now,
-      isWorking: true, workingTime: now, origQuoteOrderQty: s8(0), selfTradePreventionMode: 'EXPIRE_MAKER',
+      timeInForce: tif, type: p.type as string, side: p.side, stopPrice: s8(stop ?? 0), icebergQty: s8(0), time: now, updateTime: now,
+      isWorking: stopKind === undefined, workingTime: stopKind === undefined ? now : -1, origQuoteOrderQty: s8(0), selfTradePreventionMode: 'EXPIRE_MAKER',
     };
     this.orders.set(order.orderId, order);
+    if (stopKind !== undefined) {
+      this.waitingStops.add(order.orderId);
+      this.lock(market, order, qty, limit ?? stop!);
+      this.onOrderUpdate?.(order, null);
+      return { order, fills: [] };
+    }
     if (marketable) {
       return { order, fills: [this.fill(order, market, qty, fillPrice, false, now)] };
     }
@@ -221,8 +273,8 @@ export class SpotEngine {
 
   cancel(order: BinanceOrder, now: number): BinanceOrder {
     if (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED') throw new BinanceError(400, -2011, 'Unknown order sent.');
-    const market = this.markets.get(order.symbol)!;
-    this.unlock(market, order, r8(Number(order.origQty) - Number(order.executedQty)), Number(order.price));
+    this.release(order);
+    this.waitingStops.delete(order.orderId);
     order.status = 'CANCELED';
     order.updateTime = now;
     this.onOrderUpdate?.(order, null);
@@ -238,18 +290,22 @@ export class SpotEngine {
     return b;
   }
 
-  private lock(market: StandinMarket, order: BinanceOrder, qty: number, limit: number): void {
-    const [asset, amount] = order.side === 'BUY' ? [market.quote, r8(qty * limit)] : [market.base, qty];
-    const b = this.balanceOf(asset);
-    b.free = r8(b.free - amount);
-    b.locked = r8(b.locked + amount);
+  private lock(market: StandinMarket, order: BinanceOrder, qty: number, atPrice: number): void {
+    const lock: Lock = order.side === 'BUY' ? { asset: market.quote, amount: r8(qty * atPrice) } : { asset: market.base, amount: qty };
+    const b = this.balanceOf(lock.asset);
+    b.free = r8(b.free - lock.amount);
+    b.locked = r8(b.locked + lock.amount);
+    this.locks.set(order.orderId, lock);
   }
 
-  private unlock(market: StandinMarket, order: BinanceOrder, qty: number, limit: number): void {
-    const [asset, amount] = order.side === 'BUY' ? [market.quote, r8(qty * limit)] : [market.base, qty];
-    const b = this.balanceOf(asset);
-    b.free = r8(b.free + amount);
-    b.locked = r8(b.locked - amount);
+  /** Gives back what the order had locked (it filled, triggered or was cancelled). */
+  private release(order: BinanceOrder): void {
+    const lock = this.locks.get(order.orderId);
+    if (lock === undefined) return;
+    this.locks.delete(order.orderId);
+    const b = this.balanceOf(lock.asset);
+    b.free = r8(b.free + lock.amount);
+    b.locked = r8(b.locked - lock.amount);
   }
 
   private fill(order: BinanceOrder, market: StandinMarket, qty: number, price: number, maker: boolean, now: number): BinanceTrade {
