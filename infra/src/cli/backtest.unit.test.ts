@@ -19,7 +19,8 @@ function qts(...args: (string | { env: NodeJS.ProcessEnv })[]): { code: number |
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('qts backtest', () => {
+// Each test spawns the CLI (a fresh Node with tsx): generous timeouts for a machine shared with other work.
+describe('qts backtest', { timeout: 240_000 }, () => {
   it('prints the metrics table and the event hash for one run, inferring instrument and timeframe from the file name', () => {
     const r = qts('--strategy', 'sma-cross', '--params', '{"fast":10,"slow":30}', '--data', btc);
     expect(r.stderr).toBe('');
@@ -79,14 +80,20 @@ describe('qts backtest', () => {
     expect(skip.stdout).toContain('skipped 2 bad row(s), first at line 11');
   });
 
-  it('runs a grid on two workers and prints it ranked by the objective', () => {
-    const r = qts('--data', btc, '--grid', '{"fast":[5,10],"slow":[20,200]}', '--objective', 'total-return');
+  it('runs a grid on two workers, ranks it by the objective and reports the points the strategy refuses', () => {
+    const r = qts('--data', btc, '--grid', '{"fast":[5,10,40],"slow":[20,200]}', '--objective', 'total-return');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('grid of 4 points on 2 worker(s), ranked by total-return');
-    const returns = [...r.stdout.matchAll(/^\s+\d+\s+\{.*?\}\s+(-?[\d.]+) %/gm)].map((m) => Number(m[1]));
-    expect(returns).toHaveLength(4);
+    expect(r.stdout).toContain('grid of 6 points on 2 worker(s), ranked by total-return');
+    const rows = [...r.stdout.matchAll(/^\s+\d+\s+(\{.*?\})\s+(-?[\d.]+) %/gm)];
+    const returns = rows.map((m) => Number(m[2]));
+    expect(returns).toHaveLength(5);
     expect(returns).toEqual([...returns].sort((a, b) => b - a));
+    expect(rows.map((m) => m[1])).not.toContain('{"fast":40,"slow":20}');
+    expect(r.stdout).toContain('1 point(s) refused by the strategy, e.g. {"fast":40,"slow":20}: invalid sma-cross parameters: fast: must be below slow (20), got 40');
+    // Each row's figures are those of a single run with its params (workers merge rows back in grid order).
+    const single = JSON.parse(qts('--data', btc, '--params', rows[0]![1]!, '--json').stdout) as { metrics: { totalReturn: number } };
+    expect((single.metrics.totalReturn * 100).toFixed(2)).toBe(rows[0]![2]);
   });
 
   it('runs walk-forward and reports the stitched out-of-sample result', () => {
@@ -130,5 +137,5 @@ describe('qts backtest', () => {
     const missing = qts('--data', 'stream:bars-csv.NOPE.5m', { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('stream bars-csv.NOPE.5m holds no BarClosed events');
-  }, 240_000);
+  });
 });
