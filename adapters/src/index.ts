@@ -4,6 +4,7 @@ export type { PgDatabase, PostgresDbOptions, PgliteDbOptions, Unlisten } from '.
 export { PostgresEventStore } from './event-store/postgres-event-store.ts';
 export type { PostgresEventStoreOptions } from './event-store/postgres-event-store.ts';
 export { EsdbEventStore } from './event-store/esdb-event-store.ts';
+export * from './http/index.ts';
 export { InProcessBus } from './bus/in-process-bus.ts';
 export type { InProcessBusOptions } from './bus/in-process-bus.ts';
 export { KafkaBus, kafkaBrokersFromEnv } from './bus/kafka-bus.ts';
@@ -18,3 +19,4 @@ export { busLogger } from './bus/log.ts';
 export { startRecorder, RECORDER_GROUP } from './recorder/recorder.ts';
 export type { RecorderOptions } from './recorder/recorder.ts';
 export * from './ccxt/index.ts';
+export * from './ws/index.ts';

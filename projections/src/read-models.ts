@@ -152,7 +152,7 @@ export function createReadModels(db: ReadDb): ReadModels {
   };
 }
 
-function orderView(r: OrderTable) {
+export function orderView(r: OrderTable) {
   return {
     clientOrderId: r.client_order_id, signalId: r.signal_id, strategyId: r.strategy_id, account: r.account, venue: r.venue, instrument: r.instrument,
     side: r.side as 'buy' | 'sell' | null, type: r.type, quantity: nn(r.quantity), limitPrice: nn(r.limit_price), stopPrice: nn(r.stop_price),
@@ -166,7 +166,7 @@ function orderView(r: OrderTable) {
   };
 }
 
-function strategyView(r: StrategyTable) {
+export function strategyView(r: StrategyTable) {
   return {
     strategyId: r.strategy_id, kind: r.kind, instruments: (r.instruments ?? []) as string[], timeframe: r.timeframe,
     params: (r.params ?? {}) as Record<string, unknown>, status: r.status as 'running' | 'stopped' | 'unknown',

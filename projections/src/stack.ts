@@ -1,6 +1,6 @@
 // The read side wired end to end for tests, benchmarks and the embedded runtime: event store, projector, read models, API.
 import {
-  barsBacktestRunner, createPgliteDb, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, PostgresEventStore, startApiServer,
+  barsBacktestRunner, WsHub, createPgliteDb, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, PostgresEventStore, startApiServer,
   tokenFromSecret, type ApiOptions, type ApiServer, type PgDatabase, type ReadModels,
 } from '@qts/adapters';
 import { sql } from 'kysely';
@@ -8,6 +8,7 @@ import { uuidv7Ids, type BarClosed, type DomainEvent } from '@qts/schemas';
 import type { ReadDb } from './db.ts';
 import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
 import { createReadModels } from './read-models.ts';
+import { createLiveFeed, type LiveFeed } from './live-feed.ts';
 
 export interface ReadSideStack {
   readonly database: PgDatabase;
@@ -17,6 +18,10 @@ export interface ReadSideStack {
   readonly running: RunningProjector;
   readonly read: ReadModels;
   readonly api: ApiServer;
+  readonly hub: WsHub;
+  readonly feed: LiveFeed;
+  /** ws://host:port/api/v1/ws */
+  readonly wsUrl: string;
   readonly token: string;
   /** Appends events to their streams (expected revision 'any'), as the rest of the system would. */
   append(events: readonly DomainEvent[]): Promise<void>;
@@ -29,6 +34,7 @@ export interface StackOptions {
   readonly projector?: ProjectorOptions;
   readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log'>>;
   readonly token?: string;
+  readonly ws?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
 }
 
 /** Loads a backtest's bars from the bars projection, page by page. */
@@ -64,8 +70,12 @@ export async function startReadSide(options: StackOptions = {}): Promise<ReadSid
   const commands = eventStoreCommands({ store, clock, ids: uuidv7Ids, backtests });
   const token = options.token ?? 'test-token-0123456789';
   const api = await startApiServer({ read, commands, backtests, store, token: tokenFromSecret(token), rateLimit: false, ...options.api });
+  let hub: WsHub | null = null;
+  const feed = createLiveFeed(projector, db, read, () => hub!);
+  hub = new WsHub({ token: tokenFromSecret(token), snapshot: (c) => feed.snapshot(c), ...options.ws });
+  hub.attach(api.server);
   return {
-    database, db, store, projector, running, read, api, token,
+    database, db, store, projector, running, read, api, hub, feed, token, wsUrl: `${api.url.replace('http', 'ws')}/api/v1/ws`,
     async append(events) {
       // Consecutive events of one stream go in one append; the global order of the input is kept.
       for (let i = 0; i < events.length;) {
@@ -76,6 +86,8 @@ export async function startReadSide(options: StackOptions = {}): Promise<ReadSid
       }
     },
     async close() {
+      feed.stop();
+      await hub!.close();
       await api.close();
       await running.close();
       await store.close();
