@@ -94,6 +94,23 @@ describe('market data', () => {
     }
   });
 
+  it('polls public trades (aggTrades) when streaming is off, each trade once', async () => {
+    const md = CcxtMarketData.create({ exchange: 'binance', baseUrl: standin.url, updates: 'poll', pollIntervalMs: 50 });
+    const ticks: TradeTick[] = [];
+    const w = await md.watchTrades('ETH/USDT', (t) => ticks.push(t));
+    try {
+      const t0 = Date.now() + 5;
+      standin.publishTrade('ETHUSDT', 1_500.25, 2, 'sell', t0);
+      standin.publishTrade('ETHUSDT', 1_500.5, 1, 'buy', t0 + 1);
+      await eventually(() => expect(ticks.map((t) => [t.price, t.size, t.aggressor])).toEqual([[1_500.25, 2, 'sell'], [1_500.5, 1, 'buy']]));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(ticks).toHaveLength(2);
+    } finally {
+      await w.close();
+      await md.close();
+    }
+  });
+
   it('streams candles and emits a bar only once the next candle starts', async () => {
     const md = CcxtMarketData.create({ exchange: 'binance', baseUrl: standin.url });
     const bars: BarClosed[] = [];

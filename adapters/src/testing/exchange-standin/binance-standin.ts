@@ -1,6 +1,6 @@
 // A local HTTP server speaking Binance spot's REST API (the part ccxt's binance class uses), for testing the real ccxt client offline.
 //
-// Implements: GET /api/v3/ping, time, exchangeInfo, klines, ticker/price; signed (HMAC-SHA256, X-MBX-APIKEY,
+// Implements: GET /api/v3/ping, time, exchangeInfo, klines, aggTrades, ticker/price; signed (HMAC-SHA256, X-MBX-APIKEY,
 // timestamp + recvWindow) POST/GET/DELETE /api/v3/order, GET openOrders, myTrades, account. Errors use
 // Binance's JSON codes and HTTP statuses. Faults can be injected: 429 rate limits, and a response held
 // past the client's timeout after the order was taken (the unknown-outcome case). Websockets (ws-streams.ts):
@@ -62,6 +62,8 @@ export class BinanceStandin {
   private readonly now: () => number;
   readonly streams: StandinStreams;
   private tradeSeq = 9_000_000;
+  /** Public trades published so far, served by /aggTrades (one aggregate per trade). */
+  private readonly publicTrades: { symbol: string; id: number; price: number; qty: number; time: number; buyerMaker: boolean }[] = [];
 
   private constructor(private readonly server: Server, private readonly options: BinanceStandinOptions) {
     this.engine = new SpotEngine(options.markets ?? defaultStandinMarkets);
@@ -115,6 +117,7 @@ export class BinanceStandin {
   /** A public trade on the market stream `<symbol>@trade` (the taker's side is `aggressor`); also moves the price. */
   publishTrade(symbol: string, price: number, quantity: number, aggressor: 'buy' | 'sell', time = this.now()): number {
     const id = this.tradeSeq++;
+    this.publicTrades.push({ symbol, id, price, qty: quantity, time, buyerMaker: aggressor === 'sell' });
     this.streams.publish(`${symbol.toLowerCase()}@trade`, {
       e: 'trade', E: time, s: symbol, t: id, p: fmt(price), q: fmt(quantity), T: time, m: aggressor === 'sell', M: true,
     });
@@ -208,6 +211,7 @@ export class BinanceStandin {
       case 'GET /api/v3/exchangeInfo': return this.exchangeInfo();
       case 'GET /api/v3/klines': return this.klines(p);
       case 'GET /api/v3/ticker/price': return this.tickerPrice(p);
+      case 'GET /api/v3/aggTrades': return this.aggTrades(p);
       default: break;
     }
     const signed = ['POST /api/v3/order', 'GET /api/v3/order', 'DELETE /api/v3/order', 'GET /api/v3/openOrders', 'GET /api/v3/myTrades', 'GET /api/v3/account'];
@@ -340,6 +344,17 @@ export class BinanceStandin {
       b.openTime, fmt(b.open), fmt(b.high), fmt(b.low), fmt(b.close), fmt(b.volume), b.openTime + step - 1,
       fmt(b.volume * b.close), 100, fmt(b.volume / 2), fmt((b.volume / 2) * b.close), '0',
     ]);
+  }
+
+  private aggTrades(p: Record<string, string>): unknown {
+    if (p.symbol === undefined || !this.engine.markets.has(p.symbol)) throw new BinanceError(400, -1121, 'Invalid symbol.');
+    const limit = Math.min(1000, p.limit === undefined ? 500 : Number(p.limit));
+    const start = p.startTime === undefined ? undefined : Number(p.startTime);
+    const end = p.endTime === undefined ? undefined : Number(p.endTime);
+    if (start !== undefined && end !== undefined && end - start > 3_600_000) throw new BinanceError(400, -1127, 'More than 1 hours between startTime and endTime.');
+    let rows = this.publicTrades.filter((t) => t.symbol === p.symbol && (start === undefined || t.time >= start) && (end === undefined || t.time <= end));
+    rows = start === undefined ? rows.slice(-limit) : rows.slice(0, limit);
+    return rows.map((t) => ({ a: t.id, p: fmt(t.price), q: fmt(t.qty), f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true }));
   }
 
   private tickerPrice(p: Record<string, string>): unknown {
