@@ -93,6 +93,23 @@ export interface VenueWatch {
   close(): Promise<void>;
 }
 
+/**
+ * A live venue. How the executor drives it (each report goes through the order decider, so a report it
+ * already recorded, a second acknowledgement or a fill id seen before, yields no event):
+ *
+ * @example
+ *   // on start, before taking new signals: close the gap between the store and the venue
+ *   const { events, anomalies } = await reconcileWithVenue(venue, openOrderStates, { now: clock.now });
+ *   // per OrderRequested the executor appended:
+ *   let reports: readonly VenueReport[];
+ *   try { reports = await venue.submit(order); }
+ *   catch (e) {
+ *     if (!(e instanceof UnknownOrderOutcome)) throw e;        // VenueRateLimited / VenueRequestRefused: nothing was placed
+ *     reports = await resolveUnknownOutcome(venue, order, { sleep, now: clock.now });  // never resubmits
+ *   }
+ *   for (const r of reports) state = appendAll(decideOrder(reportToCommand(r), state), r.meta);
+ *   // afterwards: venue.watch(update => ...) for fills and closes, or poll fetchOrder for open orders
+ */
 export interface Venue {
   /** The venue name on events (`OrderRequested.venue` routes to it). */
   readonly name: string;
