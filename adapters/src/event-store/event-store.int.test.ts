@@ -42,14 +42,14 @@ async function collect(iterable: AsyncIterable<StoredEvent>): Promise<StoredEven
   return out;
 }
 
-// In memory the live path rides on NOTIFY alone (a poll would come too late); on disk it rides on polling,
-// with pages of 2 rows so every read crosses page boundaries.
+// In memory and on the server the live path rides on NOTIFY alone (a poll would come too late); on disk it
+// rides on polling. Small pages make reads cross page boundaries on both read paths (PGlite's and pg's).
 eventStoreContract('PGlite in memory', () => PostgresEventStore.openPglite('memory://', { pollIntervalMs: 60_000 }));
 eventStoreContract('PGlite on disk, small pages', async () => PostgresEventStore.openPglite(await tempDir(), { pollIntervalMs: 50, pageSize: 2 }));
 eventStoreContract('Postgres server', () => {
   const schema = runSchema('contract');
   createdSchemas.push(schema);
-  return PostgresEventStore.openPostgres(PG_URL, { schema, pollIntervalMs: 60_000 });
+  return PostgresEventStore.openPostgres(PG_URL, { schema, pollIntervalMs: 60_000, pageSize: 3 });
 });
 
 // EventStoreDB runs only from its container image; its suite registers when a server is given.

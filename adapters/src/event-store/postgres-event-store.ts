@@ -214,19 +214,29 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One page of events as ONE text value: `["position",revision,envelope],...` built by string_agg. Drivers pay
-   * per row and per field (PGlite copies every field out of WASM memory), so a page costs one field and one
-   * JSON.parse instead of thousands; that doubles PGlite's read rate and leaves pg's unchanged.
+   * One page of events in `order`. On PGlite the page comes back as ONE text value (`["position",revision,
+   * envelope],...` by string_agg): PGlite copies every field out of WASM memory one by one, so one field and
+   * one JSON.parse per page doubles its read rate. On a server pg parses rows cheaply and string_agg would
+   * only add server work (measured: 1.0 vs 2.5 µs per event), so rows come as rows.
    */
   private async fetchPage(filter: RawBuilder<unknown>, order: RawBuilder<unknown>, limit: number): Promise<StoredEvent[]> {
     this.assertOpen();
-    const result = await sql<{ page: string | null }>`
-      select string_agg('["' || position || '",' || revision || ',' || envelope::text || ']', ',' order by ${order}) as page
-      from (select position, revision, envelope from ${sql.id(this.schema, 'events')} where ${filter} order by ${order} limit ${limit}) e`
-      .execute(this.db);
-    const page = result.rows[0]?.page;
-    if (!page) return [];
-    const rows = JSON.parse(`[${page}]`) as [string, number, unknown][];
+    const table = sql.id(this.schema, 'events');
+    let rows: readonly (readonly [string, number, unknown])[];
+    if (this.database.kind === 'pglite') {
+      const result = await sql<{ page: string | null }>`
+        select string_agg('["' || position || '",' || revision || ',' || envelope::text || ']', ',' order by ${order}) as page
+        from (select position, revision, envelope from ${table} where ${filter} order by ${order} limit ${limit}) e`
+        .execute(this.db);
+      const page = result.rows[0]?.page;
+      rows = page ? (JSON.parse(`[${page}]`) as [string, number, unknown][]) : [];
+    } else {
+      // Not aliased `position`: ORDER BY would then sort the text copy.
+      const result = await sql<{ pos: string; revision: number; envelope: unknown }>`
+        select position::text as pos, revision, envelope from ${table} where ${filter} order by ${order} limit ${limit}`
+        .execute(this.db);
+      rows = result.rows.map((r) => [r.pos, r.revision, r.envelope] as const);
+    }
     const out = new Array<StoredEvent>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const [position, revision, envelope] = rows[i]!;
