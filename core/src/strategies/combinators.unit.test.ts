@@ -71,6 +71,10 @@ describe('unanimous', () => {
       views: [null, 'long', 'flat', 'long', 'flat'],
       signals: [[2, 'flat'], [3, 'long'], [4, 'flat']],
     });
+    // Reasons are formatted when read, here after the run: they still tell each bar's views.
+    expect(collectSignals(unanimous([a, b]), bars(5)).map((x) => x.intent.reason)).toEqual([
+      'unanimous flat: a long, b short', 'unanimous long: a long, b long', 'unanimous flat: a short, b long',
+    ]);
   });
 
   it('takes the weakest child\'s strength', () => {

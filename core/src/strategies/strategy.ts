@@ -253,7 +253,22 @@ export function signalData(strategyId: string, bar: BarClosed, intent: SignalInt
   return intent.model ? { ...data, model: intent.model } : data;
 }
 
-/** Formats an indicator value for a reason text (signals only, never per bar). */
+/**
+ * Formats an indicator value to 6 significant digits for a reason text (signals only, never per bar).
+ * Integer arithmetic instead of toPrecision: it runs on every signal of every backtest.
+ */
 export function fmt(x: number): string {
-  return Number.isFinite(x) ? Number(x.toPrecision(6)).toString() : String(x);
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const digits = 5 - Math.floor(Math.log10(Math.abs(x)));
+  if (digits > 0 && digits <= 15) {
+    const scale = POW10[digits]!;
+    return String(Math.round(x * scale) / scale); // integer / 10^k is the double nearest the decimal
+  }
+  if (digits <= 0 && digits >= -15) {
+    const scale = POW10[-digits]!;
+    return String(Math.round(x / scale) * scale);
+  }
+  return String(Number(x.toPrecision(6)));
 }
+
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
