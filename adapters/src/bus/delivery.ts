@@ -1,12 +1,10 @@
-// The per-message pipeline both buses share: decode at the trust boundary, dead-letter bad bytes, retry a failing handler.
+// The delivery pipeline both buses share: decode at the trust boundary, dead-letter bad bytes, hand runs of events to the handler.
 import { decodeEvent, deadLetterTopic, describeFailure, type DecodeFailure, type DecodeResult } from '@qts/schemas';
-import type { Bus, ConsumeOptions, RawMessage } from '@qts/core';
+import { ValidationError } from '@qts/core';
+import type { BatchItem, Bus, ConsumeOptions, RawMessage } from '@qts/core';
 import { deadLetterHeader } from './headers.ts';
 import { backoffMs, sleepWhile, type RetryPolicy } from './retry.ts';
 import type { Logger } from './log.ts';
-
-/** 'stopped': the consumer stopped (or lost the partition) first; the message is not done and must not be committed. */
-export type Outcome = 'handled' | 'dead-lettered' | 'stopped';
 
 export interface PipelineDeps {
   readonly publishRaw: Bus['publishRaw'];
@@ -16,6 +14,14 @@ export interface PipelineDeps {
   /** Wraps each handler call (the in-process bus marks handler context to exempt it from publish backpressure). */
   readonly around?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
+
+/**
+ * The unit that is handled, retried and committed as one: consecutive valid events of one partition
+ * (just one in per-event mode), or a single invalid message bound for the dead letters.
+ */
+export type Run =
+  | { readonly kind: 'events'; readonly items: readonly BatchItem[]; readonly last: RawMessage }
+  | { readonly kind: 'invalid'; readonly failure: DecodeFailure; readonly last: RawMessage };
 
 export function decodeMessage(value: Buffer | null, maxEventBytes: number): DecodeResult {
   if (value === null) return { ok: false, error: { kind: 'MalformedJson', message: 'empty message (null value)' } };
@@ -35,39 +41,65 @@ export function deadLetterHeaders(failure: DecodeFailure, message: RawMessage): 
 }
 
 export class DeliveryPipeline {
-  constructor(private readonly options: ConsumeOptions, private readonly deps: PipelineDeps) {}
+  private readonly maxRun: number;
+
+  constructor(private readonly options: ConsumeOptions, private readonly deps: PipelineDeps) {
+    if (!options.handler === !options.batchHandler) {
+      throw new ValidationError(`consumer ${options.groupId}: give exactly one of handler and batchHandler`, [{ path: 'handler', message: 'exactly one of handler, batchHandler' }]);
+    }
+    this.maxRun = options.batchHandler ? Math.max(1, options.maxBatch ?? 500) : 1;
+  }
 
   /**
-   * Takes one message to a final outcome: the handler succeeded, or the bytes went to the dead letters.
-   * A failing handler or dead-letter publish is retried with backoff for as long as `alive()` holds;
-   * `beforeRetry` runs before each wait. This blocks the caller's partition, and only it, until success.
+   * Cuts the next run from `count` messages read by `at(i)`, starting at `from`. Decoding happens here,
+   * once per attempt, so a run never mixes bad bytes with events.
    */
-  async deliver(message: RawMessage, alive: () => boolean, beforeRetry?: () => Promise<void>): Promise<Outcome> {
+  nextRun(at: (i: number) => RawMessage, from: number, count: number): Run {
+    const first = at(from);
+    const decoded = decodeMessage(first.value, this.deps.maxEventBytes);
+    if (!decoded.ok) return { kind: 'invalid', failure: decoded.error, last: first };
+    const items: BatchItem[] = [{ event: decoded.event, delivery: deliveryOf(first) }];
+    let last = first;
+    for (let i = from + 1; i < count && items.length < this.maxRun; i++) {
+      const m = at(i);
+      const d = decodeMessage(m.value, this.deps.maxEventBytes);
+      if (!d.ok) break;
+      items.push({ event: d.event, delivery: deliveryOf(m) });
+      last = m;
+    }
+    return { kind: 'events', items, last };
+  }
+
+  /** Messages a run covers: what the caller advances by after it is done. */
+  static size(run: Run): number {
+    return run.kind === 'events' ? run.items.length : 1;
+  }
+
+  /**
+   * Takes a run to its final outcome, retrying with backoff as long as `alive()` holds: blocks the caller's
+   * partition, and only it, until the handler (or the dead-letter publish) succeeds. false: stopped first.
+   */
+  async deliver(run: Run, alive: () => boolean): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
-      if (!alive()) return 'stopped';
-      const outcome = await this.attempt(message, attempt);
-      if (outcome !== 'failed') return outcome;
-      if (beforeRetry) await beforeRetry();
+      if (!alive()) return false;
+      if (await this.attempt(run, attempt)) return true;
       await sleepWhile(this.retryDelayMs(attempt), alive);
     }
   }
 
-  /** One try; 'failed' (logged, with the wait before the next try) leaves the message to be redelivered. */
-  async attempt(message: RawMessage, attempt: number): Promise<Exclude<Outcome, 'stopped'> | 'failed'> {
-    const decoded = decodeMessage(message.value, this.deps.maxEventBytes);
+  /** One try; false (logged, with the wait before the next try) leaves the run to be redelivered. */
+  async attempt(run: Run, attempt: number): Promise<boolean> {
     try {
-      if (decoded.ok) {
-        await this.call(() => this.options.handler(decoded.event, { topic: message.topic, partition: message.partition, offset: message.offset, key: message.key }));
-        return 'handled';
-      }
-      await this.deadLetter(decoded.error, message);
-      return 'dead-lettered';
+      if (run.kind === 'invalid') await this.deadLetter(run.failure, run.last);
+      else await this.handle(run.items);
+      return true;
     } catch (err) {
+      const m = run.kind === 'events' ? run.items[0]!.delivery : run.last;
       this.deps.logger.warn(
-        { err, groupId: this.options.groupId, topic: message.topic, partition: message.partition, offset: message.offset, attempt, retryInMs: this.retryDelayMs(attempt) },
-        decoded.ok ? 'handler failed; the same event will be redelivered' : 'dead-letter publish failed; retrying',
+        { err, groupId: this.options.groupId, topic: m.topic, partition: m.partition, offset: m.offset, events: run.kind === 'events' ? run.items.length : 0, attempt, retryInMs: this.retryDelayMs(attempt) },
+        run.kind === 'events' ? 'handler failed; the same events will be redelivered' : 'dead-letter publish failed; retrying',
       );
-      return 'failed';
+      return false;
     }
   }
 
@@ -75,8 +107,11 @@ export class DeliveryPipeline {
     return backoffMs(this.deps.retry, attempt);
   }
 
-  private call(fn: () => Promise<void>): Promise<void> {
-    return this.deps.around ? this.deps.around(fn) : fn();
+  private handle(items: readonly BatchItem[]): Promise<void> {
+    const call = this.options.batchHandler
+      ? () => this.options.batchHandler!(items)
+      : () => this.options.handler!(items[0]!.event, items[0]!.delivery);
+    return this.deps.around ? this.deps.around(call) : call();
   }
 
   private async deadLetter(failure: DecodeFailure, message: RawMessage): Promise<void> {
@@ -92,4 +127,8 @@ export class DeliveryPipeline {
       this.deps.logger.error({ err }, 'onDeadLetter callback threw; ignored');
     }
   }
+}
+
+function deliveryOf(m: RawMessage) {
+  return { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key };
 }

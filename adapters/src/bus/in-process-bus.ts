@@ -2,7 +2,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { encodeEvent, deadLetterTopic, MAX_EVENT_BYTES, type DomainEvent } from '@qts/schemas';
 import { InfrastructureError, ValidationError } from '@qts/core';
-import type { Bus, ConsumeOptions, Consumer, TopicPartitions, TopicSpec } from '@qts/core';
+import type { Bus, ConsumeOptions, Consumer, RawMessage, TopicPartitions, TopicSpec } from '@qts/core';
 import { DeliveryPipeline } from './delivery.ts';
 import { eventHeaders } from './headers.ts';
 import { busLogger, type Logger } from './log.ts';
@@ -337,13 +337,9 @@ export class InProcessBus implements Bus {
           await lease.waitOn(log);
           continue;
         }
-        const m = log.at(pos);
-        const outcome = await member.pipeline.deliver(
-          { topic: log.topic, partition: log.partition, offset: String(pos), key: m.key, value: m.value, headers: m.headers },
-          alive,
-        );
-        if (outcome === 'stopped') break;
-        pos++;
+        const run = member.pipeline.nextRun((i) => rawAt(log, i), pos, log.end);
+        if (!(await member.pipeline.deliver(run, alive))) break;
+        pos += DeliveryPipeline.size(run);
         group.committed.set(log, pos);
         log.readers.set(lease, pos);
         log.advanced(this.maxLag);
@@ -353,6 +349,11 @@ export class InProcessBus implements Bus {
       log.advanced(this.maxLag);
     }
   }
+}
+
+function rawAt(log: PartitionLog, offset: number): RawMessage {
+  const m = log.at(offset);
+  return { topic: log.topic, partition: log.partition, offset: String(offset), key: m.key, value: m.value, headers: m.headers };
 }
 
 function assignmentOf(member: Member): TopicPartitions[] {

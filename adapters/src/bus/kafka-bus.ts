@@ -235,21 +235,24 @@ export class KafkaBus implements Bus {
         lastCommit = Date.now();
       };
       try {
-        for (const m of p.batch.messages) {
-          if (!alive()) break;
-          const id = failures.size > 0 ? `${topic}\u0000${partition}\u0000${m.offset}` : '';
+        const messages = p.batch.messages;
+        const at = (i: number) => toRawMessage(topic, partition, messages[i]!);
+        for (let i = 0; i < messages.length && alive();) {
+          const run = pipeline.nextRun(at, i, messages.length);
+          const first = run.kind === 'events' ? run.items[0]!.delivery.offset : run.last.offset;
+          const id = failures.size > 0 ? `${topic}\u0000${partition}\u0000${first}` : '';
           const attempt = (failures.get(id) ?? 0) + 1;
-          const outcome = await pipeline.attempt(toRawMessage(topic, partition, m), attempt);
-          if (outcome === 'failed') {
-            failures.set(`${topic}\u0000${partition}\u0000${m.offset}`, attempt);
+          if (!(await pipeline.attempt(run, attempt))) {
+            failures.set(`${topic}\u0000${partition}\u0000${first}`, attempt);
             const resume = p.pause();
             const timer = setTimeout(() => { resumeTimers.delete(timer); resume(); }, pipeline.retryDelayMs(attempt));
             resumeTimers.add(timer);
             break;
           }
           if (attempt > 1) failures.delete(id);
-          p.resolveOffset(m.offset);
-          handled = m.offset;
+          p.resolveOffset(run.last.offset);
+          handled = run.last.offset;
+          i += DeliveryPipeline.size(run);
           if (Date.now() - lastCommit >= commitIntervalMs) await commit();
           await p.heartbeat();
         }

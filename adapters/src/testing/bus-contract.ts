@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFailure, encodeEvent, makeEvent, uuidv7Ids, type DecodeFailure, type DomainEvent } from '@qts/schemas';
 import { ValidationError } from '@qts/core';
-import type { Consumer, ConsumeOptions, Delivery, RawMessage } from '@qts/core';
+import type { BatchItem, Consumer, ConsumeOptions, Delivery, RawMessage } from '@qts/core';
 import { deadLetterHeader, eventHeader } from '../bus/headers.ts';
 import { readTopics, type TailingBus } from '../bus/tail.ts';
 import { partitionFor } from '../bus/partitioner.ts';
@@ -64,7 +64,7 @@ export function busContract(harness: BusContractHarness): void {
       return t;
     }
 
-    async function consume(options: Partial<ConsumeOptions> & Pick<ConsumeOptions, 'groupId' | 'topics' | 'handler'>, on: TailingBus = bus): Promise<Consumer> {
+    async function consume(options: ConsumeOptions, on: TailingBus = bus): Promise<Consumer> {
       const c = await on.consume({ fromBeginning: true, ...options });
       consumers.push(c);
       return c;
@@ -176,6 +176,60 @@ export function busContract(harness: BusContractHarness): void {
       await bus.publish(t, null, others);
       await eventually(() => expect(order).toHaveLength(7), { timeoutMs: 30_000 });
       expect(order).toEqual([...others.map((e) => e.id), stuck.id, next.id]);
+    });
+
+    it('hands a batch handler runs of consecutive events in order, never across a dead letter', async () => {
+      const t = await topic(1);
+      const before = Array.from({ length: 20 }, (_, i) => tick('BTC/USDT', i));
+      const after = Array.from({ length: 20 }, (_, i) => tick('BTC/USDT', 20 + i));
+      await bus.publish(t, 'BTC/USDT', before);
+      await bus.publishRaw(t, 'BTC/USDT', Buffer.from('garbage'));
+      await bus.publish(t, 'BTC/USDT', after);
+      const runs: BatchItem[][] = [];
+      const dead: string[] = [];
+      await consume({
+        groupId: unique('g'),
+        topics: [t],
+        maxBatch: 8,
+        batchHandler: async (items) => { runs.push([...items]); },
+        onDeadLetter: (_f, m) => { dead.push(m.offset); },
+      });
+      await eventually(() => expect(runs.flat()).toHaveLength(40), { timeoutMs: 30_000 });
+      expect(runs.flat().map((x) => x.event.id)).toEqual([...before, ...after].map((e) => e.id));
+      expect(runs.every((r) => r.length >= 1 && r.length <= 8)).toBe(true);
+      expect(dead).toEqual(['20']);
+      expect(runs.some((r) => r.length > 1)).toBe(true);
+      for (const r of runs) {
+        const offsets = r.map((x) => Number(x.delivery.offset));
+        expect(offsets.every((o, i) => i === 0 || o === offsets[i - 1]! + 1)).toBe(true);
+        expect(offsets.some((o) => o < 20) && offsets.some((o) => o > 20)).toBe(false);
+      }
+    });
+
+    it('redelivers a whole failed run to a batch handler, then goes on', async () => {
+      const t = await topic(1);
+      const events = Array.from({ length: 12 }, (_, i) => tick('ETH/USDT', i));
+      await bus.publish(t, 'ETH/USDT', events);
+      const calls: { ids: string[]; ok: boolean }[] = [];
+      await consume({
+        groupId: unique('g'),
+        topics: [t],
+        maxBatch: 5,
+        batchHandler: async (items) => {
+          const ok = calls.length > 0;
+          calls.push({ ids: items.map((x) => x.event.id), ok });
+          if (!ok) throw new Error('store unavailable');
+        },
+      });
+      await eventually(() => expect(calls.filter((c) => c.ok).flatMap((c) => c.ids)).toHaveLength(12), { timeoutMs: 30_000 });
+      expect(calls.filter((c) => c.ok).flatMap((c) => c.ids)).toEqual(events.map((e) => e.id));
+      expect(calls[1]!.ids[0]).toBe(calls[0]!.ids[0]);
+    });
+
+    it('refuses a consumer with neither or both of handler and batchHandler', async () => {
+      const t = await topic(1);
+      await expect(bus.consume({ groupId: unique('g'), topics: [t] })).rejects.toBeInstanceOf(ValidationError);
+      await expect(bus.consume({ groupId: unique('g'), topics: [t], handler: async () => undefined, batchHandler: async () => undefined })).rejects.toBeInstanceOf(ValidationError);
     });
 
     it('resumes a restarted group after its last committed offset, losing nothing', async () => {

@@ -14,6 +14,11 @@ export interface RawMessage extends Delivery {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+export interface BatchItem {
+  readonly event: DomainEvent;
+  readonly delivery: Delivery;
+}
+
 export interface ConsumeOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -22,10 +27,18 @@ export interface ConsumeOptions {
   /**
    * Called with each valid event, in order per partition (so in order per key). The offset is committed
    * only after it resolves; a rejection redelivers the same event after a backoff, and nothing after it
-   * on that partition is handled first. Any event may still arrive twice (restart, rebalance): handlers
-   * must be idempotent.
+   * on that partition is handled first (other partitions keep flowing). Any event may still arrive twice
+   * (restart, rebalance): handlers must be idempotent. Give exactly one of `handler` and `batchHandler`.
    */
-  readonly handler: (event: DomainEvent, delivery: Delivery) => Promise<void>;
+  readonly handler?: (event: DomainEvent, delivery: Delivery) => Promise<void>;
+  /**
+   * Called with runs of consecutive valid events of one partition, in order, at most `maxBatch` long: for
+   * consumers whose writes are cheaper in bulk (the recorder, projections). The run is committed after it
+   * resolves; a rejection redelivers the whole run (its boundaries may differ next time).
+   */
+  readonly batchHandler?: (items: readonly BatchItem[]) => Promise<void>;
+  /** Longest run given to `batchHandler` (default 500). */
+  readonly maxBatch?: number;
   /**
    * Told about each message sent to the dead letters (after it was published there). Bad bytes (not
    * JSON, unknown type or version, invalid fields, oversized) go to `dlq.<topic>` with their reason in
