@@ -321,10 +321,9 @@ export class CcxtVenue implements Venue {
   /** Events for an order the venue answered with, as the order's stream should record them. */
   private reportsFor(order: OrderRequested, venueOrder: VenueOrder, storeStatus: 'requested' | 'submitted'): VenueReport[] {
     const known = { ...requestedOnly(order), status: storeStatus } as const;
-    const r = reconcileOrder(known, venueOrder, [], this.clock.now());
+    const r = reconcileOrder(known, venueOrder, [], this.clock.now(), null);
     for (const a of r.anomalies) this.log.warn({ clientOrderId: order.clientOrderId, venueOrderId: a.venueOrderId, detail: a.detail }, 'venue report disagrees with the order');
-    // Fresh answers are not reconciliations: keep only the raw report each event came from.
-    return r.events.map((e) => ({ ...e, meta: { venueRaw: e.meta?.venueRaw ?? venueOrder.raw } }) as VenueReport);
+    return r.events as VenueReport[];
   }
 
   /** Immediate answers may omit fills (ACK/RESULT responses): fetch the order's trades when the numbers do not add up. */

@@ -4,7 +4,7 @@
 // and appends what this returns. Event times come from the venue's records, so running it twice over
 // the same state yields the same events; fills carry the venue's trade id, so the order decider drops
 // any it has already counted.
-import type { OrderRequested, RejectionReason } from '@qts/schemas';
+import type { OrderFilled, OrderRequested, RejectionReason } from '@qts/schemas';
 import type { OrderState, OrderStatus } from '../orders/order.ts';
 import type { VenueOrder, VenueReport, VenueReportMeta, VenueTrade } from '../ports/venue.ts';
 
@@ -70,13 +70,14 @@ export function ordersToQuery(known: readonly KnownOrder[], openOrders: readonly
  */
 export function reconcileOrder(
   known: KnownOrder, venueOrder: VenueOrder | null, extraTrades: readonly VenueTrade[], now: number,
-  reconciled: NonNullable<VenueReportMeta['reconciled']> = 'missed-while-down',
+  /** How the events came about, recorded in their meta; null for a venue's direct answer or push. */
+  reconciled: NonNullable<VenueReportMeta['reconciled']> | null = 'missed-while-down',
 ): ReconcileResult {
   const { order } = known;
   const cid = order.clientOrderId;
   const events: ReconcileEvent[] = [];
   const anomalies: Anomaly[] = [];
-  const meta = (venueRaw?: unknown): VenueReportMeta => (venueRaw === undefined ? { reconciled } : { reconciled, venueRaw });
+  const meta = (venueRaw?: unknown): VenueReportMeta => ({ ...(reconciled !== null ? { reconciled } : {}), ...(venueRaw !== undefined ? { venueRaw } : {}) });
 
   if (venueOrder === null) {
     if (known.status === 'requested' || known.status === 'submitted') {
@@ -219,7 +220,7 @@ function byTime(a: VenueTrade, b: VenueTrade): number {
   return a.ts - b.ts || (a.fillId < b.fillId ? -1 : a.fillId > b.fillId ? 1 : 0);
 }
 
-function fillData(clientOrderId: string, t: VenueTrade) {
+export function fillData(clientOrderId: string, t: VenueTrade): OrderFilled {
   return {
     clientOrderId, instrument: t.instrument, venueOrderId: t.venueOrderId, fillId: t.fillId, side: t.side,
     price: t.price, quantity: t.quantity, fee: t.fee, feeCurrency: t.feeCurrency, liquidity: t.liquidity, ts: t.ts,

@@ -4,7 +4,7 @@ import type { OrderRequested } from '@qts/schemas';
 import { evolveOrder, initialOrderState, decideOrder, type OrderEvent, type OrderState } from '../orders/order.ts';
 import { UnknownOrderOutcome, type FetchOrderResult, type Venue, type VenueOrder, type VenueTrade } from '../ports/venue.ts';
 import { knownOrderOf, reconcile, reconcileOrder, ordersToQuery, type KnownOrder } from './reconcile.ts';
-import { reportToCommand, resolveUnknownOutcome, requestedOnly } from './sync.ts';
+import { reportToCommand, reportsForUpdate, resolveUnknownOutcome, requestedOnly } from './sync.ts';
 
 const order = (cid: string, over: Partial<OrderRequested> = {}): OrderRequested => ({
   clientOrderId: cid, signalId: 'sig-1', strategyId: 'sma', account: 'main', venue: 'binance', instrument: 'BTC/USDT',
@@ -196,5 +196,23 @@ describe('resolveUnknownOutcome', () => {
     const venue = scriptedVenue([(cid) => ({ found: true, order: venueOrder(cid) })]);
     const reports = await resolveUnknownOutcome(venue, o, { ...opts, known: { ...requestedOnly(o), status: 'submitted' } });
     expect(reports.map((r) => r.type)).toEqual(['OrderAccepted']);
+  });
+});
+
+describe('reportsForUpdate', () => {
+  it('turns a pushed trade into one fill, and a repeat of it into nothing', () => {
+    const k = known(order('qg1'), { type: 'OrderSubmitted', data: { clientOrderId: 'qg1', instrument: 'BTC/USDT', venue: 'binance', ts: 1 } },
+      { type: 'OrderAccepted', data: { clientOrderId: 'qg1', instrument: 'BTC/USDT', venueOrderId: 'v-qg1', ts: 2 } });
+    const t = trade('t1', 'v-qg1', 1, 3_000);
+    const reports = reportsForUpdate(k, { kind: 'trade', trade: t }, 9);
+    expect(reports).toEqual([{ type: 'OrderFilled', data: expect.objectContaining({ clientOrderId: 'qg1', fillId: 't1', quantity: 1 }), meta: { venueRaw: t } }]);
+    expect(reportsForUpdate({ ...k, fillIds: ['t1'] }, { kind: 'trade', trade: t }, 9)).toEqual([]);
+  });
+  it('turns a pushed cancel into OrderCancelled without a reconciliation flag', () => {
+    const k = known(order('qg2'), { type: 'OrderSubmitted', data: { clientOrderId: 'qg2', instrument: 'BTC/USDT', venue: 'binance', ts: 1 } },
+      { type: 'OrderAccepted', data: { clientOrderId: 'qg2', instrument: 'BTC/USDT', venueOrderId: 'v-qg2', ts: 2 } });
+    const r = reportsForUpdate(k, { kind: 'order', order: venueOrder('qg2', { status: 'cancelled', updatedAt: 5_000 }) }, 9);
+    expect(r.map((x) => x.type)).toEqual(['OrderCancelled']);
+    expect(r[0]!.meta).toEqual({ venueRaw: { orderId: 1 } });
   });
 });

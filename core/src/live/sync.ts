@@ -2,8 +2,8 @@
 import type { OrderRequested } from '@qts/schemas';
 import { QtsError } from '../errors.ts';
 import type { OrderCommand, OrderState } from '../orders/order.ts';
-import type { Venue, VenueOrder, VenueReport, VenueTrade } from '../ports/venue.ts';
-import { knownOrderOf, ordersToQuery, reconcile, reconcileOrder, type KnownOrder, type ReconcileResult } from './reconcile.ts';
+import type { Venue, VenueOrder, VenueReport, VenueTrade, VenueUpdate } from '../ports/venue.ts';
+import { fillData, knownOrderOf, ordersToQuery, reconcile, reconcileOrder, type KnownOrder, type ReconcileResult } from './reconcile.ts';
 
 export interface FollowUpOptions {
   /** fetchOrder attempts before giving up. Default 5. */
@@ -90,6 +90,20 @@ export async function reconcileWithVenue(venue: Venue, orders: readonly (OrderSt
     ...(options.clientOrderIdPrefix !== undefined ? { clientOrderIdPrefix: options.clientOrderIdPrefix } : {}),
     ...(options.account !== undefined ? { account: options.account } : {}),
   });
+}
+
+/**
+ * The events a pushed update (venue.watch) means for an order the store knows: a trade is a fill (once
+ * per fill id); an order update brings acknowledgement, fills it carries, cancel or expiry. An order
+ * update that says "filled" without its trades adds nothing: the trades arrive as their own updates.
+ */
+export function reportsForUpdate(known: KnownOrder, update: VenueUpdate, now: number): readonly VenueReport[] {
+  if (update.kind === 'trade') {
+    const t = update.trade;
+    if (known.fillIds.includes(t.fillId)) return [];
+    return [{ type: 'OrderFilled', data: fillData(known.order.clientOrderId, t), meta: { venueRaw: t } }];
+  }
+  return reconcileOrder(known, update.order, [], now, null).events as readonly VenueReport[];
 }
 
 /**
