@@ -295,6 +295,9 @@ export class KafkaBus implements Bus {
    */
   async tail(options: TailOptions): Promise<Tail> {
     const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    const missing = options.topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) throw new InfrastructureError(`no such topic: ${missing.join(', ')}`, { topics: missing });
     const remaining = new Map<string, bigint>();
     for (const topic of options.topics) {
       for (const o of await admin.fetchTopicOffsets(topic)) {

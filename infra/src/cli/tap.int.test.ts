@@ -50,6 +50,12 @@ describe('qts tap', () => {
     expect(priced.stderr).toMatch(/1 events printed, 4 filtered out, 2 invalid/);
   });
 
+  it('names a topic that does not exist', async () => {
+    const r = await runQts(['tap', `${topic}-missing`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`no such topic: ${topic}-missing`));
+  });
+
   it('rejects a malformed filter with a usage error', async () => {
     const r = await runQts(['tap', topic, '--filter', 'instrument']);
     expect(r.code).not.toBe(0);
