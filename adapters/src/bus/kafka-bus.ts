@@ -50,7 +50,7 @@ export function kafkaBrokersFromEnv(): string[] {
 }
 
 /** Waits when too many messages are in flight; FIFO so a large publish is not starved by small ones. */
-class InFlightBudget {
+export class InFlightBudget {
   private used = 0;
   private readonly waiting: { n: number; go: () => void }[] = [];
   constructor(private readonly max: number) {}
