@@ -250,6 +250,28 @@ describe('CcxtVenue against the Binance stand-in', () => {
   });
 });
 
+describe('a skewed clock', () => {
+  it('signs with the venue clock learnt at start, and relearns it when a request is refused for its timestamp (-1021)', async () => {
+    let skew = -8_000;
+    const standin = await BinanceStandin.start({ apiKeys: { [API_KEY]: SECRET }, now: () => Date.now() + skew });
+    standin.setPrice('BTCUSDT', 20_000);
+    standin.setBalance('USDT', 1_000);
+    const venue = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: API_KEY, secret: SECRET }, baseUrl: standin.url, ...fast });
+    try {
+      expect((await venue.fetchBalance()).find((b) => b.currency === 'USDT')?.free).toBe(1_000);
+      skew = 20_000;
+      const o = order();
+      expect(types(await venue.submit(o))).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+      const codes = standin.requests.map((r) => `${r.path}:${r.code ?? r.status}`);
+      expect(codes.slice(-3)).toEqual(['/api/v3/order:-1021', '/api/v3/time:200', '/api/v3/order:200']);
+      expect(standin.engine.allOrders().filter((x) => x.clientOrderId === o.clientOrderId)).toHaveLength(1);
+    } finally {
+      await venue.close();
+      await standin.close();
+    }
+  });
+});
+
 describe('secrets never leave the composition root', () => {
   it('keeps the API key and secret out of every log line, event and error across the error paths', async () => {
     const key = 'PLANTEDKEY0123456789abcdefPLANTEDKEY';

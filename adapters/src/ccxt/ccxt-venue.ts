@@ -125,7 +125,9 @@ export class CcxtVenue implements Venue {
         return [submitted, ...this.reportsFor(order, found.order, 'submitted')];
       }
       case 'refused': throw new VenueRequestRefused(f.code, `${this.name} refused the order ${order.clientOrderId}: ${f.message}`, ctx);
-      case 'rate-limited': throw new VenueRateLimited(`${this.name} kept rate-limiting order ${order.clientOrderId} after ${this.retries} retries; it was not placed`, ctx);
+      case 'rate-limited':
+      case 'clock-skew':
+        throw new VenueRateLimited(`${this.name} kept refusing order ${order.clientOrderId} (${f.kind}) after ${this.retries} retries; it was not placed`, ctx);
       case 'order-not-found':
       case 'unknown-outcome':
       case 'other':
@@ -299,6 +301,14 @@ export class CcxtVenue implements Venue {
     };
   }
 
+  private async resyncClock(): Promise<void> {
+    try {
+      await this.exchange.loadTimeDifference();
+    } catch (e) {
+      this.log.warn({ error: classifyCcxtError(e, this.secrets).message }, 'could not read the venue clock');
+    }
+  }
+
   /**
    * ccxt.pro parks futures on its websocket clients (Binance's user-data subscription, for one) that it
    * may reject with nobody listening, e.g. on a refused signature; Node would crash on the unhandled
@@ -366,7 +376,8 @@ export class CcxtVenue implements Venue {
       case 'unknown-outcome':
         return new UnknownOrderOutcome(ctx.clientOrderId ?? '*', ctx.instrument ?? '*', operation, f.message);
       case 'rate-limited':
-        return new VenueRateLimited(`${this.name} kept rate-limiting ${ctx.op} after ${this.retries} retries`, ctx);
+      case 'clock-skew':
+        return new VenueRateLimited(`${this.name} kept refusing ${ctx.op} (${f.kind}) after ${this.retries} retries`, ctx);
       case 'refused':
         return new VenueRequestRefused(f.code, `${this.name} refused ${ctx.op}: ${f.message}`, ctx);
       case 'order-rejected':
@@ -383,6 +394,12 @@ export class CcxtVenue implements Venue {
         return { ok: true, value: await fn() };
       } catch (e) {
         const failure = classifyCcxtError(e, this.secrets);
+        if (failure.kind === 'clock-skew' && attempt < this.retries) {
+          // Refused before processing: learn the venue's clock again and resend with a fresh timestamp.
+          this.log.warn({ ...ctx, attempt: attempt + 1, error: failure.message }, 'request timestamp outside the venue window; resyncing the clock offset');
+          await this.resyncClock();
+          continue;
+        }
         if (failure.kind === 'rate-limited' && attempt < this.retries) {
           const wait = this.backoff(attempt + 1);
           this.log.warn({ ...ctx, attempt: attempt + 1, waitMs: wait, error: failure.message }, 'rate limited by the venue; retrying');

@@ -17,7 +17,7 @@ describe('classifyCcxtError', () => {
     ['an unknown order on cancel at the production host', new ccxt.OperationRejected('binance {"code":-2011,"msg":"Unknown order sent."}'), 'order-not-found'],
     ['HTTP 429', new ccxt.DDoSProtection('binance 429 Too Many Requests {"code":-1003}'), 'rate-limited'],
     ['-1003 as RateLimitExceeded', new ccxt.RateLimitExceeded('binance {"code":-1003,"msg":"Too many requests"}'), 'rate-limited'],
-    ['a stale timestamp', new ccxt.InvalidNonce('binance {"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}'), 'rate-limited'],
+    ['a stale timestamp', new ccxt.InvalidNonce('binance {"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}'), 'clock-skew'],
     ['a timeout', new ccxt.RequestTimeout('binance POST http://x/api/v3/order request timed out (1500 ms)'), 'unknown-outcome'],
     ['a broken connection', new ccxt.NetworkError('binance POST http://x/api/v3/order fetch failed'), 'unknown-outcome'],
     ['a 503', new ccxt.ExchangeNotAvailable('binance 503 Service Unavailable'), 'unknown-outcome'],

@@ -9,8 +9,10 @@ export type CcxtFailure =
   | { readonly kind: 'order-not-found'; readonly message: string }
   /** The venue refused the order itself (filters, price, size, symbol): an OrderRejected with this code. */
   | { readonly kind: 'order-rejected'; readonly code: string; readonly message: string }
-  /** Slow down and try again: the request was not processed (429/418, -1003, stale timestamp). */
+  /** Slow down and try again: the request was not processed (429/418, -1003). */
   | { readonly kind: 'rate-limited'; readonly message: string }
+  /** Our timestamp was outside the venue's receive window (-1021): resync the clock offset, then retry. */
+  | { readonly kind: 'clock-skew'; readonly message: string }
   /** Timeout, broken connection, 5xx: the request may or may not have taken effect. */
   | { readonly kind: 'unknown-outcome'; readonly message: string }
   /** Credentials, permissions, signature: nothing will work until a human fixes it. */
@@ -47,8 +49,8 @@ export function classifyCcxtError(error: unknown, secrets: readonly string[]): C
   const e = ccxt;
   // Binance maps some codes differently per host (spot production vs others); its own codes decide first.
   if (code === '-1022' || code === '-2014' || code === '-2015') return { kind: 'refused', code: `AUTHENTICATION(${code})`, message };
-  if (code === '-1003' || code === '-1021') return { kind: 'rate-limited', message };
-  if (error instanceof e.RateLimitExceeded || error instanceof e.DDoSProtection || error instanceof e.InvalidNonce) return { kind: 'rate-limited', message };
+  if (code === '-1021' || error instanceof e.InvalidNonce) return { kind: 'clock-skew', message };
+  if (code === '-1003' || error instanceof e.RateLimitExceeded || error instanceof e.DDoSProtection) return { kind: 'rate-limited', message };
   if (error instanceof e.OperationFailed) return { kind: 'unknown-outcome', message };
   if (error instanceof e.InsufficientFunds) return { kind: 'insufficient-funds', message: scrub(venueMessage(raw), secrets) };
   if (error instanceof e.DuplicateOrderId || /Duplicate order sent/i.test(raw)) return { kind: 'duplicate-order', message };

@@ -72,7 +72,8 @@ export function createCcxtExchange(options: CcxtExchangeOptions): Exchange {
       fetchOpenOrders: { warnWithoutSymbol: false },
       // Retrying a request whose outcome is unknown could place an order twice; retries are ours.
       maxRetriesOnFailure: 0,
-      adjustForTimeDifference: false,
+      // Signed requests carry our timestamp; a skewed machine clock would have them refused (-1021).
+      adjustForTimeDifference: true,
     },
   });
   if (options.sandbox) exchange.setSandboxMode(true);

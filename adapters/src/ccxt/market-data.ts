@@ -214,7 +214,7 @@ export class CcxtMarketData {
         return await fn();
       } catch (e) {
         const f = classifyCcxtError(e, []);
-        const transient = f.kind === 'rate-limited' || f.kind === 'unknown-outcome';
+        const transient = f.kind === 'rate-limited' || f.kind === 'unknown-outcome' || f.kind === 'clock-skew';
         if (transient && attempt < this.retries) {
           await this.sleep(Math.min(8_000, 500 * 2 ** attempt));
           continue;
