@@ -9,11 +9,11 @@ export function busLogger(name = 'bus'): Logger {
   return pino({ name, level: process.env.QTS_LOG_LEVEL ?? 'info' }, pino.destination(2));
 }
 
-/** kafkajs's level for a pino level: kafkajs INFO is chatty (every join, every connect), so it starts at WARN. */
+/** kafkajs's level for a pino level, one step quieter: kafkajs INFO is chatty (every join, every connect), so ours 'info' is its WARN. */
 export function kafkaLogLevel(level: string | undefined): KafkaLogLevel {
   switch (level) {
-    case 'debug': case 'trace': return KafkaLogLevel.DEBUG;
-    case 'info': return KafkaLogLevel.INFO;
+    case 'trace': return KafkaLogLevel.DEBUG;
+    case 'debug': return KafkaLogLevel.INFO;
     case 'error': case 'fatal': return KafkaLogLevel.ERROR;
     case 'silent': return KafkaLogLevel.NOTHING;
     default: return KafkaLogLevel.WARN;
