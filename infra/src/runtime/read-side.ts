@@ -4,7 +4,9 @@ import {
   barsBacktestRunner, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, loadOrCreateApiToken, startApiServer,
   type ApiServer, type PgDatabase,
 } from '@qts/adapters';
-import { Projector, barsFromReadModels, createReadModels, type ReadDb, type RunningProjector } from '@qts/projections';
+import {
+  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, type ReadDb, type RunningProjector,
+} from '@qts/projections';
 import { uuidv7Ids } from '@qts/schemas';
 import type { Clock } from '@qts/core';
 import type { RuntimeConfig, Secrets } from './config.ts';
@@ -31,7 +33,10 @@ export async function startReadSide(
 ): Promise<ReadSide> {
   const { database, owned } = await readDatabase(config, infra);
   const db = database.db as ReadDb;
-  const projector = new Projector(db, { onError: (e) => log.error({ err: e, worker: 'projector' }, 'projection batch failed; retrying') });
+  // Equity in the read models starts from the account's configured cash, as the executor's books do.
+  const positions = createPositionsProjection({ startingCash: { [config.account]: config.cash } });
+  const projections = defaultProjections.map((p) => (p.name === positions.name ? positions : p));
+  const projector = new Projector(db, { projections, onError: (e) => log.error({ err: e, worker: 'projector' }, 'projection batch failed; retrying') });
   await projector.migrate();
   const running = parts.projector ? projector.run(infra.store) : null;
   let api: ApiServer | null = null;
