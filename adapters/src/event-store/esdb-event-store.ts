@@ -62,9 +62,9 @@ const fromPosition = (after: bigint | undefined): Position | typeof START =>
   after === undefined ? START : { commit: after, prepare: after };
 
 /**
- * Positions are ESDB commit positions. Idempotent re-append is ESDB's own (by event id, guaranteed for exact
- * expected revisions, best effort for 'any'); a re-append that overlaps the stream's tail only in part is
- * refused here as an IdempotencyConflict, since ESDB would store the new ids after the old ones.
+ * Positions are ESDB commit positions ($all order); events from `$`-prefixed types or streams are skipped.
+ * Re-appends are recognised here before ESDB sees them (see alreadyAppended); with 'any' or 'stream_exists'
+ * only the stream's last events are compared, as ESDB itself only promises best effort there.
  */
 export class EsdbEventStore implements EventStore {
   readonly name: string;
@@ -90,12 +90,8 @@ export class EsdbEventStore implements EventStore {
     this.assertOpen();
     try {
       if (events.length === 0) return await this.checkOnly(stream, expectedRevision);
-      const tail = await this.tail(stream, events.length);
-      const ids = new Set(events.map((e) => e.id));
-      const overlap = tail.filter((e) => ids.has(e.id)).length;
-      if (overlap > 0 && overlap < events.length) {
-        throw new IdempotencyConflict(stream, `${overlap} of ${events.length} event ids are already stored`);
-      }
+      const already = await this.alreadyAppended(stream, events, expectedRevision);
+      if (already) return already;
       const result = await this.client.appendToStream(stream, events.map(toEsdbEvent), { expectedRevision: toEsdbRevision(expectedRevision) });
       const next = Number(result.nextExpectedRevision);
       const position = result.position?.commit ?? (await this.tail(stream, 1)).map(positionOf)[0] ?? -1n;
@@ -103,6 +99,45 @@ export class EsdbEventStore implements EventStore {
     } catch (e) {
       throw this.translate(e, stream, expectedRevision);
     }
+  }
+
+  /**
+   * ESDB is idempotent by event id only at the exact places of the first write, and would store a batch that
+   * merely overlaps the stream's end a second time. So the places this batch would occupy (for an exact
+   * expectation, plus as many revisions before them) or the stream's tail (for 'any'/'stream_exists') are read
+   * first: the same ids in the same places answer as the first append did; some of them are a conflict.
+   */
+  private async alreadyAppended(stream: string, events: readonly DomainEvent[], expected: ExpectedRevision): Promise<AppendResult | null> {
+    const n = events.length;
+    let window: RecordedEvent[];
+    let first: number | null;
+    if (expected === 'any' || expected === 'stream_exists') {
+      window = (await this.tail(stream, n)).reverse();
+      first = window.length === n ? Number(window[0]!.revision) : null;
+    } else {
+      first = expected === 'no_stream' ? 0 : expected + 1;
+      window = await this.slice(stream, Math.max(0, first - n), 2 * n);
+    }
+    const ours = new Set(events.map((e) => e.id));
+    const overlap = window.filter((e) => ours.has(e.id));
+    if (overlap.length === 0) return null;
+    const inPlace = first !== null && events.every((e, i) => window.find((w) => Number(w.revision) === first + i)?.id === e.id);
+    if (!inPlace) throw new IdempotencyConflict(stream, `${overlap.length} of ${n} event ids are already stored, not at these revisions`);
+    const last = window.find((w) => Number(w.revision) === first! + n - 1)!;
+    return { nextExpectedRevision: first! + n - 1, position: positionOf(last) };
+  }
+
+  private async slice(stream: string, fromRevision: number, count: number): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    try {
+      for await (const r of this.client.readStream(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision), maxCount: count })) {
+        if (r.event) out.push(r.event);
+      }
+    } catch (e) {
+      if (e instanceof StreamNotFoundError) return [];
+      throw e;
+    }
+    return out;
   }
 
   /** An empty append writes nothing but still answers whether the expectation holds. */
