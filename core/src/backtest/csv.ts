@@ -94,7 +94,8 @@ export function parseBarsCsv(input: string | Iterable<string>, options: CsvOptio
     const c = Number(fields[index[4]!]); const v = Number(fields[index[5]!]);
     const empty = [1, 2, 3, 4, 5].find((k) => fields[index![k]!]!.trim() === '');
     if (empty !== undefined) { reject(`empty ${COLUMNS[empty]}`); continue; }
-    if (![o, h, l, c, v].every(Number.isFinite)) { reject('a price or volume is not a finite number'); continue; }
+    const nonFinite = [o, h, l, c, v].findIndex((x) => !Number.isFinite(x));
+    if (nonFinite >= 0) { reject(`${COLUMNS[nonFinite + 1]} is not a finite number`); continue; }
     if (!(o > 0 && h > 0 && l > 0 && c > 0)) { reject('prices must be positive'); continue; }
     if (v < 0) { reject('negative volume'); continue; }
     if (h < l) { reject(`high ${h} is below low ${l}`); continue; }

@@ -51,7 +51,7 @@ describe('parseBarsCsv', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/^9 bad row\(s\)/);
     expect(message).toContain('line 3: expected 6 fields, found 4');
-    expect(message).toContain('line 4: a price or volume is not a finite number');
+    expect(message).toContain('line 4: open is not a finite number');
     expect(message).toContain('line 5: prices must be positive');
     expect(message).toContain('line 6: high 9 is below low 11');
     expect(message).toContain("line 7: unreadable time 'yesterday'");

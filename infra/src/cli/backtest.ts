@@ -262,6 +262,10 @@ export function registerBacktest(program: Command): void {
         const spec = specOf(flags.strategy);
         const strategy = strategyFromSpec(spec);
         if (flags.walkForward && flags.grid === undefined) throw new ValidationError('--walk-forward needs --grid to optimise over', [{ path: 'grid', message: 'required' }]);
+        // Refuse bad flags before reading any data: the user learns of every mistake in seconds.
+        parseSizing(flags.sizing);
+        if (flags.grid !== undefined) expandGrid(parseJson('--grid', flags.grid) as GridSpec);
+        else parseStrategyParams(strategy, flags.params === undefined ? undefined : parseJson('--params', flags.params));
         const loaded = await loadBars(flags.data, {
           onBadRow: flags.onBadRow,
           ...(flags.instrument ? { instrument: flags.instrument } : {}),
