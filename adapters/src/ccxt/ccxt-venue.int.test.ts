@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UnknownOrderOutcome, VenueRateLimited, VenueRequestRefused, reconcileWithVenue, resolveUnknownOutcome,
-  type KnownOrder, type VenueReport,
+  UnknownOrderOutcome, VenueRateLimited, VenueRequestRefused, applyReports, evolveOrder, initialOrderState, reconcileWithVenue,
+  resolveUnknownOutcome, type KnownOrder, type OrderState, type VenueReport,
 } from '@qts/core';
 import type { OrderRequested } from '@qts/schemas';
 import { BinanceStandin, standinBarsFromCsv } from '../testing/exchange-standin/index.ts';
@@ -77,6 +77,20 @@ describe('CcxtVenue against the Binance stand-in', () => {
     const balances = await venue.fetchBalance();
     expect(balances.find((b) => b.currency === 'USDT')?.free).toBeCloseTo(9_800, 6);
     expect(balances.find((b) => b.currency === 'BTC')?.free).toBeCloseTo(0.00999, 8);
+  });
+
+  it('drives the order decider from request to filled, and a replay of the same reports adds nothing', async () => {
+    const o = order({ quantity: 0.02 });
+    let state: OrderState = evolveOrder(initialOrderState, { type: 'OrderRequested', data: o });
+    const reports = await venue.submit(o);
+    const first = applyReports(state, reports);
+    expect(first.events.map((e) => e.event.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+    expect(first.events[1]!.meta.venueRaw).toEqual(expect.objectContaining({ clientOrderId: o.clientOrderId }));
+    state = first.state;
+    // The follow-up query says the same things again: nothing new.
+    const again = await resolveUnknownOutcome(venue, o, { sleep: async () => {}, now: () => Date.now() });
+    expect(applyReports(state, [...reports, ...again]).events).toEqual([]);
+    expect(state).toEqual(expect.objectContaining({ status: 'filled', filledQuantity: 0.02, averageFillPrice: 20_000, fees: 0.00002 }));
   });
 
   it('rests a limit order, finds it by clientOrderId and among open orders, cancels it, and says so once it is closed', async () => {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { OrderRequested } from '@qts/schemas';
 import { evolveOrder, initialOrderState, decideOrder, type OrderEvent, type OrderState } from '../orders/order.ts';
 import { UnknownOrderOutcome, type FetchOrderResult, type Venue, type VenueOrder, type VenueTrade } from '../ports/venue.ts';
-import { knownOrderOf, reconcile, reconcileOrder, ordersToQuery, type KnownOrder } from './reconcile.ts';
-import { reportToCommand, reportsForUpdate, resolveUnknownOutcome, requestedOnly } from './sync.ts';
+import { fillData, knownOrderOf, reconcile, reconcileOrder, ordersToQuery, type KnownOrder } from './reconcile.ts';
+import { applyReports, reportToCommand, reportsForUpdate, resolveUnknownOutcome, requestedOnly } from './sync.ts';
 
 const order = (cid: string, over: Partial<OrderRequested> = {}): OrderRequested => ({
   clientOrderId: cid, signalId: 'sig-1', strategyId: 'sma', account: 'main', venue: 'binance', instrument: 'BTC/USDT',
@@ -214,5 +214,22 @@ describe('reportsForUpdate', () => {
     const r = reportsForUpdate(k, { kind: 'order', order: venueOrder('qg2', { status: 'cancelled', updatedAt: 5_000 }) }, 9);
     expect(r.map((x) => x.type)).toEqual(['OrderCancelled']);
     expect(r[0]!.meta).toEqual({ venueRaw: { orderId: 1 } });
+  });
+});
+
+describe('applyReports', () => {
+  it('appends what is new, drops what the order has already moved past, and keeps each report\'s meta', () => {
+    const o = order('qh1', { type: 'market' });
+    const s0 = stateOf([{ type: 'OrderRequested', data: o }]);
+    const reports = [
+      { type: 'OrderSubmitted' as const, data: { clientOrderId: 'qh1', instrument: 'BTC/USDT', venue: 'binance', ts: 1 } },
+      { type: 'OrderAccepted' as const, data: { clientOrderId: 'qh1', instrument: 'BTC/USDT', venueOrderId: 'v1', ts: 2 }, meta: { venueRaw: { orderId: 1 } } },
+      { type: 'OrderFilled' as const, data: fillData('qh1', trade('t1', 'v1', 1, 3)) },
+    ];
+    const a = applyReports(s0, reports);
+    expect(a.events.map((e) => e.event.type)).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderFilled']);
+    expect(a.events[1]!.meta).toEqual({ venueRaw: { orderId: 1 } });
+    expect(a.state.status).toBe('filled');
+    expect(applyReports(a.state, reports).events).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 // Talking to a live venue through its port: resolving unknown outcomes, reconciling on start, reports as order commands.
 import type { OrderRequested } from '@qts/schemas';
 import { QtsError } from '../errors.ts';
-import type { OrderCommand, OrderState } from '../orders/order.ts';
-import type { Venue, VenueOrder, VenueReport, VenueTrade, VenueUpdate } from '../ports/venue.ts';
+import { decideOrder, evolveOrder, type OrderCommand, type OrderEvent, type OrderState } from '../orders/order.ts';
+import type { Venue, VenueOrder, VenueReport, VenueReportMeta, VenueTrade, VenueUpdate } from '../ports/venue.ts';
 import { fillData, knownOrderOf, ordersToQuery, reconcile, reconcileOrder, type KnownOrder, type ReconcileResult } from './reconcile.ts';
 
 export interface FollowUpOptions {
@@ -120,6 +120,41 @@ export function reportToCommand(report: VenueReport): OrderCommand {
     case 'OrderRejected': return { type: 'RejectOrder', reason: report.data.reason, ts: report.data.ts };
     default: {
       const never: never = report;
+      throw new Error(`unhandled venue report ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * Folds venue reports into an order through the order decider, as the executor appends them: reports
+ * the order has already moved past (the same answer twice, a follow-up repeating what submit said) are
+ * dropped; anything else the lifecycle forbids still throws IllegalOrderTransition. Each new event keeps
+ * its report's meta (the raw venue record).
+ * @example const { events, state: next } = applyReports(state, await venue.submit(order));
+ */
+export function applyReports(state: OrderState, reports: readonly VenueReport[]): { events: readonly { event: OrderEvent; meta: VenueReportMeta }[]; state: OrderState } {
+  const events: { event: OrderEvent; meta: VenueReportMeta }[] = [];
+  let s = state;
+  for (const r of reports) {
+    if (alreadyPast(s, r)) continue;
+    for (const e of decideOrder(reportToCommand(r), s)) {
+      s = evolveOrder(s, e);
+      events.push({ event: e, meta: r.meta ?? {} });
+    }
+  }
+  return { events, state: s };
+}
+
+function alreadyPast(s: OrderState, r: VenueReport): boolean {
+  switch (r.type) {
+    case 'OrderSubmitted': return s.status !== 'requested';
+    case 'OrderAccepted': return s.venueOrderId !== null || s.status === 'cancelled' || s.status === 'expired' || s.status === 'rejected';
+    case 'OrderRejected': return s.status === 'rejected';
+    case 'OrderCancelled': return s.status === 'cancelled';
+    case 'OrderExpired': return s.status === 'expired';
+    case 'OrderFilled': return s.fillIds.includes(r.data.fillId);
+    default: {
+      const never: never = r;
       throw new Error(`unhandled venue report ${JSON.stringify(never)}`);
     }
   }
