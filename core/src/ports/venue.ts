@@ -94,8 +94,8 @@ export interface VenueWatch {
 }
 
 /**
- * A live venue. How the executor drives it (each report goes through the order decider, so a report it
- * already recorded, a second acknowledgement or a fill id seen before, yields no event):
+ * A live venue. How the executor drives it (reports go through the order decider with applyReports, so
+ * a report the order has moved past, a second acknowledgement or a fill id seen before, yields no event):
  *
  * @example
  *   // on start, before taking new signals: close the gap between the store and the venue
@@ -107,8 +107,8 @@ export interface VenueWatch {
  *     if (!(e instanceof UnknownOrderOutcome)) throw e;        // VenueRateLimited / VenueRequestRefused: nothing was placed
  *     reports = await resolveUnknownOutcome(venue, order, { sleep, now: clock.now });  // never resubmits
  *   }
- *   for (const r of reports) state = appendAll(decideOrder(reportToCommand(r), state), r.meta);
- *   // afterwards: venue.watch(update => ...) for fills and closes, or poll fetchOrder for open orders
+ *   const { events, state: next } = applyReports(state, reports);   // append events (with their meta) at the expected revision
+ *   // afterwards: venue.watch(u => applyReports(stateOf(u), reportsForUpdate(known, u, now))) or poll fetchOrder
  */
 export interface Venue {
   /** The venue name on events (`OrderRequested.venue` routes to it). */
