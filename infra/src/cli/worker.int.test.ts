@@ -68,6 +68,12 @@ describe('qts worker recorder', () => {
     expect(total).toBe(5);
   }, 240_000);
 
+  it('refuses to run a worker on the in-process bus, which no other process can reach', async () => {
+    const r = await runQts(['worker', 'recorder'], { KAFKA_BROKERS: '', QTS_BUS: 'in-process' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/needs the shared Kafka bus: set KAFKA_BROKERS/);
+  });
+
   it('names the known workers when asked for an unknown one', async () => {
     const r = await runQts(['worker', 'nope']);
     expect(r.code).toBe(2);
