@@ -17,7 +17,7 @@ export interface BenchRow {
 
 const MIN_BARS = 5_000_000;
 // The whole backtest path targets 1M bars/s; the strategy may take a small share of that microsecond.
-const TARGET = '>= 10M bars/s';
+const TARGET = '>= 10M bars/CPU-s';
 const TRIALS = 5;
 
 /** One replay of `bars` through a fresh state, `passes` times end to end; returns the signal count so nothing is dead code. */
@@ -49,13 +49,15 @@ export async function benchStrategies(): Promise<BenchRow[]> {
     replay(strategy, params, bars, 1); // warm-up: let V8 optimise before timing
     const rates: number[] = [];
     for (let t = 0; t < TRIALS; t++) {
-      const start = process.hrtime.bigint();
+      // CPU time of this single-threaded loop: equal to wall time on an idle machine, and not
+      // inflated when other processes share the cores (as on the shared development machines).
+      const start = process.cpuUsage();
       replay(strategy, params, bars, passes);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      rates.push((passes * bars.length) / seconds);
+      const used = process.cpuUsage(start);
+      rates.push((passes * bars.length) / ((used.user + used.system) / 1e6));
     }
     rates.sort((a, b) => a - b);
-    rows.push({ name: `strategy ${name} (median of ${TRIALS}, min ${(rates[0]! / 1e6).toFixed(1)}M)`, value: rates[Math.floor(TRIALS / 2)]!, unit: 'bars/s', target: TARGET });
+    rows.push({ name: `strategy ${name} (median of ${TRIALS}, min ${(rates[0]! / 1e6).toFixed(1)}M)`, value: rates[Math.floor(TRIALS / 2)]!, unit: 'bars/CPU-s', target: TARGET });
   }
   return rows;
 }

@@ -103,7 +103,13 @@ function slowest(named: readonly Named[], params: CombinedParams): number {
 }
 
 function describeViews(named: readonly Named[], ops: readonly Opinion[]): string {
-  return named.map(({ name }, i) => `${name} ${ops[i]!.direction}${ops[i]!.strength < 1 ? ` ${fmt(ops[i]!.strength)}` : ''}`).join(', ');
+  // Plain concatenation (rope strings, no arrays): hybrids on minute bars signal every few bars.
+  let text = '';
+  for (let i = 0; i < named.length; i++) {
+    const op = ops[i]!;
+    text += (i === 0 ? '' : ', ') + named[i]!.name + ' ' + op.direction + (op.strength < 1 ? ' ' + fmt(op.strength) : '');
+  }
+  return text;
 }
 
 function list(named: readonly Named[]): string {

@@ -7,7 +7,7 @@ import { gate, unanimous } from './combinators.ts';
 import { macdCross } from './macd-cross.ts';
 import { rsiReversion } from './rsi-reversion.ts';
 import { smaCross } from './sma-cross.ts';
-import { defaultParams, paramSpace, paramsFromPoint, parseStrategyParams, signalData } from './strategy.ts';
+import { defaultParams, fmt, paramSpace, paramsFromPoint, parseStrategyParams, signalData } from './strategy.ts';
 import type { AnyStrategy } from './strategy.ts';
 import { barsFromCloses } from './testing.ts';
 
@@ -141,5 +141,14 @@ describe('signalData', () => {
     const data = signalData('m', bar!, { direction: 'short', strength: 0.61, reason: 'x'.repeat(2000), model });
     expect(data.model).toEqual(model);
     expect(data.reason).toHaveLength(512);
+  });
+});
+
+describe('fmt (numbers in reasons)', () => {
+  it('gives 6 significant digits without float noise, at any magnitude', () => {
+    expect([10.5, 1 / 3, 2 / 3, 87.5, 123456.5, 1234567, 0.000123456789, 20512.345678, -0.0523456789].map(fmt)).toEqual([
+      '10.5', '0.333333', '0.666667', '87.5', '123457', '1234570', '0.000123457', '20512.3', '-0.0523457',
+    ]);
+    expect([0, NaN, Infinity, 1e-20, 1e25].map(fmt)).toEqual(['0', 'NaN', 'Infinity', '1e-20', '1e+25']);
   });
 });
