@@ -125,6 +125,35 @@ describe('CcxtVenue against the Binance stand-in', () => {
     standin.setPrice('BTCUSDT', 20_000);
   });
 
+  it('fills a resting order in parts, each fill reported once, and cancels the rest', async () => {
+    const o = order({ type: 'limit', limitPrice: 19_700, quantity: 0.03 });
+    await venue.submit(o);
+    // The store holds the request and the submit; the venue's acknowledgement was lost.
+    const state = evolveOrder(evolveOrder(initialOrderState, { type: 'OrderRequested', data: o }), { type: 'OrderSubmitted', data: { clientOrderId: o.clientOrderId, instrument: 'BTC/USDT', venue: 'binance', ts: 1 } });
+    standin.engine.makerFillLimit = 0.01;
+    try {
+      standin.setPrice('BTCUSDT', 19_690);
+      standin.setPrice('BTCUSDT', 19_695);
+      const part = await venue.fetchOrder(o.clientOrderId, 'BTC/USDT');
+      expect(part.found && part.order).toEqual(expect.objectContaining({ status: 'open', filledQuantity: 0.02 }));
+      expect(part.found && part.order.fills.map((f) => f.quantity)).toEqual([0.01, 0.01]);
+      const step = applyReports(state, await resolveUnknownOutcome(venue, o, { sleep: async () => {}, now: () => Date.now(), known: { order: o, status: 'submitted', venueOrderId: null, filledQuantity: 0, fillIds: [] } }));
+      expect(step.events.map((e) => e.event.type)).toEqual(['OrderAccepted', 'OrderFilled', 'OrderFilled']);
+      expect(step.state).toEqual(expect.objectContaining({ status: 'partially-filled', filledQuantity: 0.02 }));
+      const cancelled = await venue.cancel(o.clientOrderId, 'BTC/USDT');
+      expect(cancelled.outcome === 'cancelled' && cancelled.order?.filledQuantity).toBe(0.02);
+      expect((await venue.fetchBalance()).find((b) => b.currency === 'USDT')?.used).toBeCloseTo(0, 8);
+    } finally {
+      standin.engine.makerFillLimit = null;
+      standin.setPrice('BTCUSDT', 20_000);
+    }
+  });
+
+  it('expires an IOC limit that cannot trade at once', async () => {
+    const o = order({ type: 'limit', limitPrice: 19_000, timeInForce: 'IOC' });
+    expect(types(await venue.submit(o))).toEqual(['OrderSubmitted', 'OrderAccepted', 'OrderExpired']);
+  });
+
   it('turns insufficient balance into OrderRejected with code INSUFFICIENT_FUNDS, and places nothing', async () => {
     const o = order({ quantity: 5 });
     const reports = await venue.submit(o);

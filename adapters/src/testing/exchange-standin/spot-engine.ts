@@ -118,6 +118,8 @@ export class SpotEngine {
   private nextTradeId = 50_000;
   /** Commission rate on every fill (0.1%, Binance's base spot rate). */
   feeRate = 0.001;
+  /** The most a resting limit order fills per price move (base units), so orders fill in parts; null = all at once. */
+  makerFillLimit: number | null = null;
   /** Called after any order changes: the user-data stream pushes it. */
   onOrderUpdate: ((order: BinanceOrder, trade: BinanceTrade | null) => void) | null = null;
 
@@ -165,9 +167,11 @@ export class SpotEngine {
       const crosses = o.side === 'BUY' ? price <= limit : price >= limit;
       if (!crosses) continue;
       const remaining = r8(Number(o.origQty) - Number(o.executedQty));
-      // Release what the order had locked, then settle the fill as if it were fresh.
+      const qty = this.makerFillLimit === null ? remaining : Math.min(remaining, this.makerFillLimit);
+      // Release what the order had locked, settle the fill as if it were fresh, lock what still rests.
       this.release(o);
-      this.fill(o, market, remaining, limit, true, now);
+      this.fill(o, market, qty, limit, true, now);
+      if (qty < remaining) this.lock(market, o, r8(remaining - qty), limit);
     }
   }
 
