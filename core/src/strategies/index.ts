@@ -1,6 +1,6 @@
 // Strategies: the contract, the built-ins, and the hybrid combinators.
-export { NO_SIGNALS, decayBars, defaultParams, paramSpace, paramsFromPoint, parseStrategyParams, signalData, warmupBarsOf } from './strategy.ts';
-export type { AnyStrategy, Direction, Opinion, ParamSpec, SignalIntent, Strategy, StrategyStep } from './strategy.ts';
+export { NO_SIGNALS, decayBars, defaultParams, paramSpace, paramsFromPoint, parseStrategyParams, signalData, stateWithStep, warmupBarsOf } from './strategy.ts';
+export type { AnyStrategy, Direction, MutableStep, Opinion, ParamSpec, SignalIntent, Strategy, StrategyStep } from './strategy.ts';
 export { smaCross, SmaCrossParams } from './sma-cross.ts';
 export type { SmaCrossState } from './sma-cross.ts';
 export { macdCross, MacdCrossParams } from './macd-cross.ts';
