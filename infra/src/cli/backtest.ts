@@ -1,7 +1,7 @@
 // `qts backtest`: replay a CSV through a strategy and the trading code; one run, a parameter grid on two workers, or walk-forward.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
-  builtInStrategies, expandGrid, objectives, objectiveValue, parseStrategyParams, rankRows, runBacktest, strategyFromSpec, walkForward, QtsError, ValidationError,
+  builtInStrategies, expandGrid, sliceSeries, objectives, objectiveValue, parseStrategyParams, rankRows, runBacktest, strategyFromSpec, walkForward, QtsError, ValidationError,
   type AnyStrategy, type BacktestResult, type StrategySpec, type GridRow, type GridSpec, type Metrics, type Objective, type OnBadRow, type SweepBase,
 } from '@qts/core';
 import { Timeframe } from '@qts/schemas';
@@ -38,6 +38,26 @@ interface BacktestFlags {
   trainBars?: number;
   testBars?: number;
   workers: number;
+  from?: number;
+  to?: number;
+}
+
+const isoTime = (name: string) => (raw: string): number => {
+  const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
+  if (!Number.isFinite(t)) throw new InvalidArgumentError(`${name} must be a date or ISO time like 2023-01-10 or 2023-01-10T12:00:00Z, got '${raw}'`);
+  return t;
+};
+
+/** Bars opening in [from, to). */
+function window(loaded: LoadedBars, from: number | undefined, to: number | undefined): LoadedBars {
+  if (from === undefined && to === undefined) return loaded;
+  const s = loaded.series;
+  let a = 0;
+  while (a < s.length && from !== undefined && s.openTime[a]! < from) a++;
+  let b = a;
+  while (b < s.length && (to === undefined || s.openTime[b]! < to)) b++;
+  if (b - a === 0) throw new ValidationError('no bars between --from and --to', [{ path: 'from', message: 'empty window' }]);
+  return { ...loaded, series: sliceSeries(s, a, b) };
 }
 
 const number = (name: string, check: (v: number) => boolean, range: string) => (raw: string): number => {
@@ -244,6 +264,8 @@ export function registerBacktest(program: Command): void {
     .addOption(new Option('--on-bad-row <mode>', 'bad CSV rows: fail (list them) or skip them').choices(['skip', 'fail']).default('fail'))
     .option('--seed <n>', 'seed of the event ids (same seed, same event hash)', number('--seed', (v) => Number.isInteger(v) && v >= 0, 'a whole number >= 0'), 1)
     .option('--periods-per-year <n>', 'annualisation override (default: from the timeframe and the data)', number('--periods-per-year', (v) => v > 0, 'positive'))
+    .option('--from <time>', 'first bar to replay (date or ISO time, UTC)', isoTime('--from'))
+    .option('--to <time>', 'replay bars opening before this time', isoTime('--to'))
     .option('--json', 'print JSON: metrics, every trade, the equity curve, the event hash')
     .option('--grid <json>', 'parameter sweep, e.g. \'{"fast":[5,10,20],"slow":{"from":30,"to":100,"step":10}}\'')
     .addOption(new Option('--objective <metric>', 'ranking metric for --grid and --walk-forward').choices([...objectives]).default('sharpe'))
@@ -266,11 +288,11 @@ export function registerBacktest(program: Command): void {
         parseSizing(flags.sizing);
         if (flags.grid !== undefined) expandGrid(parseJson('--grid', flags.grid) as GridSpec);
         else parseStrategyParams(strategy, flags.params === undefined ? undefined : parseJson('--params', flags.params));
-        const loaded = await loadBars(flags.data, {
+        const loaded = window(await loadBars(flags.data, {
           onBadRow: flags.onBadRow,
           ...(flags.instrument ? { instrument: flags.instrument } : {}),
           ...(flags.timeframe ? { timeframe: flags.timeframe as Timeframe } : {}),
-        });
+        }), flags.from, flags.to);
         if (flags.grid !== undefined) await grid(flags, spec, strategy, loaded);
         else await single(flags, strategy, loaded);
       } catch (e) {

@@ -51,6 +51,12 @@ describe('qts backtest', { timeout: 240_000 }, () => {
     expect(r.stdout).toBe('');
   });
 
+  it('replays only the bars between --from and --to', () => {
+    const r = qts('--data', btc, '--from', '2023-01-10', '--to', '2023-01-20T00:00:00Z');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('2880 bars, 2023-01-10 00:00 to 2023-01-19 23:55');
+  });
+
   it('refuses a bad flag value with the allowed range', () => {
     const r = qts('--data', btc, '--fee-bps', '-3');
     expect(r.code).not.toBe(0);
