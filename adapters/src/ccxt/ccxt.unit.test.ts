@@ -18,6 +18,8 @@ describe('classifyCcxtError', () => {
     ['HTTP 429', new ccxt.DDoSProtection('binance 429 Too Many Requests {"code":-1003}'), 'rate-limited'],
     ['-1003 as RateLimitExceeded', new ccxt.RateLimitExceeded('binance {"code":-1003,"msg":"Too many requests"}'), 'rate-limited'],
     ['a stale timestamp', new ccxt.InvalidNonce('binance {"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}'), 'clock-skew'],
+    ['too many new orders on the spot host', new ccxt.InvalidOrder('binance {"code":-1015,"msg":"Too many new orders; current limit is 100 orders per 10 SECOND."}'), 'rate-limited'],
+    ['execution status unknown on the spot host', new ccxt.ExchangeError('binance {"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}'), 'unknown-outcome'],
     ['a timeout', new ccxt.RequestTimeout('binance POST http://x/api/v3/order request timed out (1500 ms)'), 'unknown-outcome'],
     ['a broken connection', new ccxt.NetworkError('binance POST http://x/api/v3/order fetch failed'), 'unknown-outcome'],
     ['a 503', new ccxt.ExchangeNotAvailable('binance 503 Service Unavailable'), 'unknown-outcome'],

@@ -50,7 +50,10 @@ export function classifyCcxtError(error: unknown, secrets: readonly string[]): C
   // Binance maps some codes differently per host (spot production vs others); its own codes decide first.
   if (code === '-1022' || code === '-2014' || code === '-2015') return { kind: 'refused', code: `AUTHENTICATION(${code})`, message };
   if (code === '-1021' || error instanceof e.InvalidNonce) return { kind: 'clock-skew', message };
-  if (code === '-1003' || error instanceof e.RateLimitExceeded || error instanceof e.DDoSProtection) return { kind: 'rate-limited', message };
+  // Binance's "execution status unknown" codes; its spot host maps them to a plain ExchangeError.
+  if (code === '-1006' || code === '-1007') return { kind: 'unknown-outcome', message };
+  // -1015 "Too many new orders" is InvalidOrder on the spot host, but nothing was placed: wait and resend.
+  if (code === '-1003' || code === '-1015' || error instanceof e.RateLimitExceeded || error instanceof e.DDoSProtection) return { kind: 'rate-limited', message };
   if (error instanceof e.OperationFailed) return { kind: 'unknown-outcome', message };
   if (error instanceof e.InsufficientFunds) return { kind: 'insufficient-funds', message: scrub(venueMessage(raw), secrets) };
   if (error instanceof e.DuplicateOrderId || /Duplicate order sent/i.test(raw)) return { kind: 'duplicate-order', message };
