@@ -7,6 +7,7 @@ import { registerTap } from './tap.ts';
 import { registerReplay } from './replay.ts';
 import { registerWorker } from './worker.ts';
 import { registerBackfill } from './backfill.ts';
+import { registerTrain } from './train.ts';
 
 const program = new Command('qts').description('event-sourced quant trading system');
 registerStart(program);
@@ -16,4 +17,5 @@ registerTap(program);
 registerReplay(program);
 registerWorker(program);
 registerBackfill(program);
+registerTrain(program);
 await program.parseAsync(process.argv);
