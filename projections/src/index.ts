@@ -19,3 +19,5 @@ export type { DeadLetterInput } from './projections/dead-letters.ts';
 export { createReadModels, encodeCursor, decodeCursor } from './read-models.ts';
 export { barsFromReadModels, startReadSide } from './stack.ts';
 export type { ReadSideStack, StackOptions } from './stack.ts';
+export { createLiveFeed } from './live-feed.ts';
+export type { LiveFeed, Publisher } from './live-feed.ts';

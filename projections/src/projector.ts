@@ -1,7 +1,7 @@
 // The projector: feeds batches of stored events to projections, rows and checkpoint in one transaction.
 import { Migrator, NO_MIGRATIONS, sql, type Kysely, type Migration } from 'kysely';
 import type { EventStore, StoredEvent, Subscription } from '@qts/core';
-import type { ReadDb } from './db.ts';
+import type { ReadDb, ReadTx } from './db.ts';
 import type { Positioned, Projection } from './projection.ts';
 import { deadLetterMigrations } from './projections/dead-letters.ts';
 import { defaultProjections } from './projections/index.ts';
@@ -13,6 +13,12 @@ export interface ProjectorOptions {
   /** How long a partial batch may wait for more events before it is written. */
   readonly flushMs?: number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * 1 (default): every projection of a batch in one transaction (all read models move together; the
+   * only choice on PGlite's single connection). N > 1: each projection in its own transaction, N at once,
+   * for throughput on a Postgres server; each still commits its rows with its own checkpoint.
+   */
+  readonly concurrency?: number;
 }
 
 export interface RunningProjector {
@@ -104,31 +110,52 @@ export class Projector {
   async project(batch: readonly (StoredEvent | Positioned)[], only?: readonly Projection[]): Promise<void> {
     if (batch.length === 0) return;
     const projections = only ?? this.projections;
-    const last = batch[batch.length - 1]!.position;
-    const applied = await this.db.transaction().execute(async (trx) => {
-      const names = projections.map((p) => p.name);
-      const cps = new Map<string, bigint>();
-      const rows = await trx.selectFrom('projection_checkpoints').select(['name', 'position']).where('name', 'in', names).forUpdate().execute();
-      for (const r of rows) cps.set(r.name, BigInt(r.position));
-      const reached = new Set<Positioned>();
-      const advanced: { name: string; position: string; updated_at: number }[] = [];
-      for (const p of projections) {
-        const cp = cps.get(p.name) ?? -1n;
-        if (last <= cp) continue;
-        const mine = batch.filter((x) => x.position > cp && p.handles.has(x.event.type));
-        if (mine.length > 0) {
-          await p.apply(trx, mine);
-          for (const x of mine) reached.add(x);
+    const reached = new Set<Positioned>();
+    const concurrency = this.options.concurrency ?? 1;
+    if (concurrency <= 1 || projections.length === 1) {
+      await this.db.transaction().execute((trx) => this.applyIn(trx, batch, projections, reached));
+    } else {
+      // Independent checkpoints let projections commit separately: on a server, side by side.
+      const queue = [...projections];
+      const worker = async (): Promise<void> => {
+        for (let p = queue.shift(); p; p = queue.shift()) {
+          const one = p;
+          await this.db.transaction().execute((trx) => this.applyIn(trx, batch, [one], reached));
         }
-        advanced.push({ name: p.name, position: last.toString(), updated_at: Date.now() });
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, projections.length) }, worker));
+    }
+    if (reached.size > 0) {
+      const applied = batch.filter((x) => reached.has(x));
+      for (const l of this.listeners) l(applied);
+    }
+  }
+
+  /** Rows and checkpoints of `projections` for one batch, inside the caller's transaction. */
+  private async applyIn(trx: ReadTx, batch: readonly Positioned[], projections: readonly Projection[], reached: Set<Positioned>): Promise<void> {
+    // Safe for read models: a crash can lose the last commits, but rows and checkpoint together, so the
+    // projector re-projects from the older checkpoint. The commit stops waiting for the WAL flush.
+    await sql`set local synchronous_commit to off`.execute(trx);
+    const last = batch[batch.length - 1]!.position;
+    const names = projections.map((p) => p.name);
+    const cps = new Map<string, bigint>();
+    const rows = await trx.selectFrom('projection_checkpoints').select(['name', 'position']).where('name', 'in', names).forUpdate().execute();
+    for (const r of rows) cps.set(r.name, BigInt(r.position));
+    const advanced: { name: string; position: string; updated_at: number }[] = [];
+    for (const p of projections) {
+      const cp = cps.get(p.name) ?? -1n;
+      if (last <= cp) continue;
+      const mine = batch.filter((x) => x.position > cp && p.handles.has(x.event.type));
+      if (mine.length > 0) {
+        await p.apply(trx, mine);
+        for (const x of mine) reached.add(x);
       }
-      if (advanced.length > 0) {
-        await trx.insertInto('projection_checkpoints').values(advanced)
-          .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`excluded.position`, updated_at: sql`excluded.updated_at` })).execute();
-      }
-      return batch.filter((x) => reached.has(x));
-    });
-    if (applied.length > 0) for (const l of this.listeners) l(applied);
+      advanced.push({ name: p.name, position: last.toString(), updated_at: Date.now() });
+    }
+    if (advanced.length > 0) {
+      await trx.insertInto('projection_checkpoints').values(advanced)
+        .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`excluded.position`, updated_at: sql`excluded.updated_at` })).execute();
+    }
   }
 
   /** Follows the store from the lowest checkpoint, writing batches; retries a failed batch with backoff. */

@@ -2,6 +2,7 @@
 import { sql, type Kysely } from 'kysely';
 import { timeframeToMs, type Timeframe } from '@qts/schemas';
 import type { BarTable, ReadTx } from '../db.ts';
+import { insertRows } from '../bulk.ts';
 import { defineProjection, type Projection } from '../projection.ts';
 
 /** Timeframes built from smaller bars when a venue only sends small ones (UTC-aligned buckets). */
@@ -9,28 +10,48 @@ export const defaultRollups: readonly Timeframe[] = ['1m', '5m', '15m', '30m', '
 
 interface RollupKey { venue: string; instrument: string; from: Timeframe; lo: number; hi: number }
 
+const barColumns = {
+  venue: 'text', instrument: 'text', timeframe: 'text', open_time: 'bigint', open: 'numeric', high: 'numeric', low: 'numeric',
+  close: 'numeric', volume: 'numeric', close_time: 'bigint', source: 'text', first_ts: 'bigint', last_ts: 'bigint',
+} as const;
+
 export function createBarsProjection(rollups: readonly Timeframe[] = defaultRollups): Projection {
   const targets = rollups.map((tf) => ({ tf, ms: timeframeToMs(tf) })).filter((t) => t.ms > 0).sort((a, b) => a.ms - b.ms);
 
-  async function rollUp(trx: ReadTx, k: RollupKey): Promise<void> {
-    const fromMs = timeframeToMs(k.from);
+  /** Each level from the one below it (1m -> 5m -> 15m -> ... -> 1d), so a level reads a handful of rows per bucket. */
+  function chainFrom(from: Timeframe): { from: Timeframe; to: Timeframe; ms: number }[] {
+    const out: { from: Timeframe; to: Timeframe; ms: number }[] = [];
+    let prev = { tf: from, ms: timeframeToMs(from) };
     for (const t of targets) {
-      if (t.ms <= fromMs || t.ms % fromMs !== 0) continue;
-      const lo = k.lo - (k.lo % t.ms);
-      const hi = k.hi - (k.hi % t.ms) + t.ms;
-      // Recomputed from the source bars, never incremented: the same inputs always give the same row.
-      await sql`
-        insert into bars (venue, instrument, timeframe, open_time, open, high, low, close, volume, close_time, source, first_ts, last_ts)
-        select venue, instrument, ${t.tf}, b, (array_agg(open order by open_time))[1], max(high), min(low),
-               (array_agg(close order by open_time desc))[1], sum(volume), b + ${t.ms}, ${'rollup:' + k.from}, null, null
-        from (select *, open_time - (open_time % ${t.ms}) as b from bars
-              where venue = ${k.venue} and instrument = ${k.instrument} and timeframe = ${k.from}
-                and open_time >= ${lo} and open_time < ${hi}) s
-        group by venue, instrument, b
-        on conflict (venue, instrument, timeframe, open_time) do update set
-          open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
-          volume = excluded.volume, close_time = excluded.close_time, source = excluded.source
-        where bars.source <> 'native'`.execute(trx);
+      if (t.ms > prev.ms && t.ms % prev.ms === 0) { out.push({ from: prev.tf, to: t.tf, ms: t.ms }); prev = t; }
+    }
+    return out;
+  }
+
+  /** Recomputes the touched buckets of every level from its source rows, never by increments. */
+  async function rollUp(trx: ReadTx, keys: RollupKey[]): Promise<void> {
+    const bySource = new Map<Timeframe, RollupKey[]>();
+    for (const k of keys) (bySource.get(k.from) ?? bySource.set(k.from, []).get(k.from)!).push(k);
+    for (const [from, group] of bySource) {
+      const lo = Math.min(...group.map((k) => k.lo));
+      const hi = Math.max(...group.map((k) => k.hi));
+      const pairs = sql.join([...new Map(group.map((k) => [`${k.venue}\u0000${k.instrument}`, k])).values()].map((k) => sql`(${k.venue}, ${k.instrument})`));
+      for (const level of chainFrom(from)) {
+        const start = lo - (lo % level.ms);
+        const end = hi - (hi % level.ms) + level.ms;
+        await sql`
+          insert into bars (venue, instrument, timeframe, open_time, open, high, low, close, volume, close_time, source, first_ts, last_ts)
+          select venue, instrument, ${level.to}, b, (array_agg(open order by open_time))[1], max(high), min(low),
+                 (array_agg(close order by open_time desc))[1], sum(volume), b + ${level.ms}, ${'rollup:' + level.from}, null, null
+          from (select *, open_time - (open_time % ${level.ms}) as b from bars
+                where timeframe = ${level.from} and (venue, instrument) in (${pairs})
+                  and open_time >= ${start} and open_time < ${end}) s
+          group by venue, instrument, b
+          on conflict (venue, instrument, timeframe, open_time) do update set
+            open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, close_time = excluded.close_time, source = excluded.source
+          where bars.source <> 'native'`.execute(trx);
+      }
     }
   }
 
@@ -102,15 +123,9 @@ export function createBarsProjection(rollups: readonly Timeframe[] = defaultRoll
           touch(d.venue, d.instrument, '1m', openTime);
         }
       }
-      if (native.size > 0) {
-        await trx.insertInto('bars').values([...native.values()])
-          .onConflict((oc) => oc.columns(['venue', 'instrument', 'timeframe', 'open_time']).doUpdateSet({
-            open: sql`excluded.open`, high: sql`excluded.high`, low: sql`excluded.low`, close: sql`excluded.close`,
-            volume: sql`excluded.volume`, close_time: sql`excluded.close_time`, source: sql`excluded.source`,
-            first_ts: null, last_ts: null,
-          }))
-          .execute();
-      }
+      await insertRows(trx, 'bars', barColumns, [...native.values()] as unknown as Record<string, unknown>[], sql`
+        on conflict (venue, instrument, timeframe, open_time) do update set open = excluded.open, high = excluded.high, low = excluded.low,
+          close = excluded.close, volume = excluded.volume, close_time = excluded.close_time, source = excluded.source, first_ts = null, last_ts = null`);
       if (fromTicks.size > 0) {
         // Trades merge into the minute's bar; a native 1m bar for the same minute stays authoritative.
         await trx.insertInto('bars').values([...fromTicks.values()])
@@ -125,7 +140,7 @@ export function createBarsProjection(rollups: readonly Timeframe[] = defaultRoll
           }).where('bars.source', '=', 'ticks'))
           .execute();
       }
-      for (const k of touched.values()) await rollUp(trx, k);
+      if (touched.size > 0) await rollUp(trx, [...touched.values()]);
     },
   });
 }

@@ -122,52 +122,71 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
           realizedPnl: d(r.realized_pnl), fees: d(r.fees), lastPrice: r.last_price === null ? null : d(r.last_price), updatedAt: Number(r.updated_at), dirty: false,
         });
       }
+      const byInstrument = new Map<string, Loaded[]>();
+      const byAccount = new Map<string, Loaded[]>();
+      const index = (p: Loaded): void => {
+        (byInstrument.get(p.instrument) ?? byInstrument.set(p.instrument, []).get(p.instrument)!).push(p);
+        if (p.strategyId === ACCOUNT_WIDE) (byAccount.get(p.account) ?? byAccount.set(p.account, []).get(p.account)!).push(p);
+      };
+      for (const p of book.values()) index(p);
       const position = (account: string, strategyId: string, instrument: string, ts: number): Loaded => {
         const k = key(account, strategyId, instrument);
         let p = book.get(k);
         if (!p) {
           p = { account, strategyId, instrument, quantity: new Decimal(0), averagePrice: new Decimal(0), realizedPnl: new Decimal(0), fees: new Decimal(0), lastPrice: null, updatedAt: ts, dirty: true };
           book.set(k, p);
+          index(p);
         }
         return p;
       };
       const history = new Map<string, EquityHistoryTable>();
       const equityOf = (account: string, ts: number): EquityHistoryTable => {
         let realized = new Decimal(0); let unrealized = new Decimal(0); let fees = new Decimal(0);
-        for (const p of book.values()) {
-          if (p.account !== account || p.strategyId !== ACCOUNT_WIDE) continue;
+        for (const p of byAccount.get(account) ?? []) {
           realized = realized.plus(p.realizedPnl); unrealized = unrealized.plus(unrealizedPnl(p)); fees = fees.plus(p.fees);
         }
         const equity = startingCash(account).plus(realized).plus(unrealized).minus(fees);
         return { account, ts, equity: equity.toFixed(), realized_pnl: realized.toFixed(), unrealized_pnl: unrealized.toFixed(), fees: fees.toFixed() };
       };
 
+      // An account's equity point at time t is its state after the last event at t. Points are computed
+      // lazily, when the account next moves at another time (or at the end), not once per event.
+      const pending = new Map<string, number>();
+      const flush = (account: string, unlessTs?: number): void => {
+        const ts = pending.get(account);
+        if (ts === undefined || ts === unlessTs) return;
+        history.set(`${account}\u0000${ts}`, equityOf(account, ts));
+        pending.delete(account);
+      };
       for (const { event: e } of events) {
         if (e.type === 'OrderFilled') {
           const f = e.data;
           if (seen.has(f.fillId)) continue;
           seen.add(f.fillId);
           const owner = owners.get(f.clientOrderId) ?? { account: 'unknown', strategy_id: 'unknown' };
+          flush(owner.account, f.ts);
           for (const sid of [owner.strategy_id, ACCOUNT_WIDE]) {
             const p = position(owner.account, sid, f.instrument, f.ts);
             applyFill(p, f.side, f.quantity, f.price, f.fee);
             p.lastPrice ??= new Decimal(f.price);
             p.updatedAt = Math.max(p.updatedAt, f.ts); p.dirty = true;
           }
-          history.set(`${owner.account}\u0000${f.ts}`, equityOf(owner.account, f.ts));
+          pending.set(owner.account, f.ts);
         } else if (e.type === 'BarClosed' || e.type === 'TradeTick') {
           const price = new Decimal(e.type === 'BarClosed' ? e.data.close : e.data.price);
           const ts = e.type === 'BarClosed' ? e.data.closeTime : e.data.ts;
-          const marked = new Set<string>();
-          for (const p of book.values()) {
-            if (p.instrument !== e.data.instrument) continue;
-            p.lastPrice = price; p.updatedAt = Math.max(p.updatedAt, ts); p.dirty = true;
-            if (p.strategyId === ACCOUNT_WIDE) marked.add(p.account);
-          }
+          const held = byInstrument.get(e.data.instrument);
+          if (!held) continue;
           // Bars, not ticks, draw the equity curve: one point per account per bar close.
-          if (e.type === 'BarClosed') for (const a of marked) history.set(`${a}\u0000${ts}`, equityOf(a, ts));
+          // A tick moves prices without drawing a point, so it must not move a point still pending either.
+          for (const p of held) if (p.strategyId === ACCOUNT_WIDE) flush(p.account, e.type === 'BarClosed' ? ts : undefined);
+          for (const p of held) {
+            p.lastPrice = price; p.updatedAt = Math.max(p.updatedAt, ts); p.dirty = true;
+            if (e.type === 'BarClosed' && p.strategyId === ACCOUNT_WIDE) pending.set(p.account, ts);
+          }
         }
       }
+      for (const a of [...pending.keys()]) flush(a);
 
       const dirty = [...book.values()].filter((p) => p.dirty);
       if (dirty.length > 0) {
