@@ -5,7 +5,7 @@ import {
   type CancelResult, type Clock, type FetchOrderResult, type Venue, type VenueBalance, type VenueOrder, type VenueReport,
   type VenueRules, type VenueTrade, type VenueUpdate, type VenueWatch,
 } from '@qts/core';
-import type { OrderRequested, RejectionReason } from '@qts/schemas';
+import { definitionOf, type OrderRequested, type RejectionReason } from '@qts/schemas';
 import { classifyCcxtError, type CcxtFailure } from './errors.ts';
 import { createCcxtExchange, prepareExchange, type CcxtExchangeOptions } from './exchange.ts';
 import { toVenueBalances, toVenueOrder, toVenueTrade } from './normalise.ts';
@@ -333,7 +333,17 @@ export class CcxtVenue implements Venue {
     const known = { ...requestedOnly(order), status: storeStatus } as const;
     const r = reconcileOrder(known, venueOrder, [], this.clock.now(), null);
     for (const a of r.anomalies) this.log.warn({ clientOrderId: order.clientOrderId, venueOrderId: a.venueOrderId, detail: a.detail }, 'venue report disagrees with the order');
-    return r.events as VenueReport[];
+    const reports = r.events as VenueReport[];
+    // The events' own schemas are the last gate: a zero-quantity fill or an empty trade id stops here, logged with its raw report.
+    for (const report of reports) {
+      const def = definitionOf(report.type);
+      const checked = def.versions[def.latest]!.safeParse(report.data);
+      if (!checked.success) {
+        this.log.warn({ clientOrderId: order.clientOrderId, type: report.type, raw: venueOrder.raw, issues: checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'venue report fails its event schema');
+        throw new InfrastructureError(`${this.name} reported ${report.type} for ${order.clientOrderId} that fails its schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { clientOrderId: order.clientOrderId });
+      }
+    }
+    return reports;
   }
 
   /** Immediate answers may omit fills (ACK/RESULT responses): fetch the order's trades when the numbers do not add up. */

@@ -81,8 +81,10 @@ export function toVenueOrder(value: unknown, extraFills: readonly VenueTrade[] =
   const status = statusMap[o.status ?? ''];
   if (status === undefined) throw new InfrastructureError(`order ${o.id} has an unknown status '${o.status}'`, { venueOrderId: o.id });
   const instrument = instrumentOf(o.symbol);
-  const ts = o.timestamp ?? o.lastUpdateTimestamp ?? 0;
-  const updatedAt = o.lastUpdateTimestamp ?? o.lastTradeTimestamp ?? ts;
+  // Binance reports workingTime -1 for a stop that has not triggered; ccxt may take it as the order's time.
+  const positive = (...xs: (number | null | undefined)[]): number | undefined => xs.find((x): x is number => x != null && x > 0);
+  const ts = positive(o.timestamp, o.lastUpdateTimestamp, o.lastTradeTimestamp) ?? 0;
+  const updatedAt = positive(o.lastUpdateTimestamp, o.lastTradeTimestamp) ?? ts;
   const clientOrderId = o.clientOrderId ?? '';
   const context = { venueOrderId: o.id, side: o.side, instrument, ts: updatedAt, ...(clientOrderId ? { clientOrderId } : {}) };
   const byId = new Map<string, VenueTrade>();
