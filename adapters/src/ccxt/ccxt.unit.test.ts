@@ -63,6 +63,10 @@ describe('normalisation at the trust boundary', () => {
     expect(v).toEqual(expect.objectContaining({ clientOrderId: 'qe1', venueOrderId: '1001', status: 'open', quantity: 2, filledQuantity: 1, limitPrice: 100, ts: 1_000, updatedAt: 2_000 }));
     expect(v.fills).toEqual([{ fillId: '77', venueOrderId: '1001', clientOrderId: 'qe1', instrument: 'BTC/USDT', side: 'buy', price: 100, quantity: 1, fee: 0.001, feeCurrency: 'BTC', liquidity: 'taker', ts: 2_000 }]);
   });
+  it('never takes Binance\'s workingTime -1 (a stop not yet triggered) as the order time', () => {
+    const v = toVenueOrder({ ...order, timestamp: -1, lastUpdateTimestamp: 5_000, trades: [] });
+    expect([v.ts, v.updatedAt]).toEqual([5_000, 5_000]);
+  });
   it('maps ccxt statuses to ours', () => {
     expect(toVenueOrder({ ...order, status: 'closed' }).status).toBe('filled');
     expect(toVenueOrder({ ...order, status: 'canceled' }).status).toBe('cancelled');
