@@ -419,6 +419,7 @@ case "$cmd" in
     pg_up
     kafka_up
     say "up in $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }")s  PG_URL=${PG_URL:-$PG_URL_DEFAULT}  KAFKA_BROKERS=${KAFKA_BROKERS:-$KAFKA_HOST:$KAFKA_PORT}"
+    bash "$REPO/infra/scripts/chromium.sh"
     ;;
   down)
     take_lock

@@ -1,11 +1,14 @@
 // The read side of the running system: projector into the read models, and the REST API over them.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { RequestListener, Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import express from 'express';
 import {
-  barsBacktestRunner, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, loadOrCreateApiToken, startApiServer,
+  barsBacktestRunner, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, loadOrCreateApiToken, startApiServer, WsHub,
   type ApiServer, type PgDatabase,
 } from '@qts/adapters';
 import {
-  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, type ReadDb, type RunningProjector,
+  Projector, barsFromReadModels, createLiveFeed, createPositionsProjection, createReadModels, defaultProjections, type LiveFeed, type ReadDb, type RunningProjector,
 } from '@qts/projections';
 import { uuidv7Ids } from '@qts/schemas';
 import type { Clock } from '@qts/core';
@@ -28,6 +31,15 @@ async function readDatabase(config: RuntimeConfig, infra: Infrastructure): Promi
   return { database: infra.embeddedDb, owned: false };
 }
 
+/** The built dashboard (ui/dist) at `/`, any other non-API path answered with its index.html; /api stays with the API. */
+function serveDashboard(server: Server, dist = resolve(import.meta.dirname, '../../../ui/dist')): void {
+  if (!existsSync(join(dist, 'index.html'))) return;
+  const [apiApp] = server.listeners('request') as RequestListener[];
+  const ui = express().use(express.static(dist, { index: 'index.html' })).use((_req, res) => res.sendFile(join(dist, 'index.html')));
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => (req.url?.startsWith('/api/') ? apiApp!(req, res) : ui(req, res)));
+}
+
 export async function startReadSide(
   config: RuntimeConfig, secrets: Secrets, infra: Infrastructure, parts: { projector: boolean; api: boolean }, log: Logger, clock: Clock,
 ): Promise<ReadSide> {
@@ -41,6 +53,8 @@ export async function startReadSide(
   const running = parts.projector ? projector.run(infra.store) : null;
   let api: ApiServer | null = null;
   let generatedToken: string | null = null;
+  let hub: WsHub | null = null;
+  let feed: LiveFeed | null = null;
   if (parts.api) {
     const read = createReadModels(db);
     const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
@@ -54,10 +68,21 @@ export async function startReadSide(
       ...(config.api.uiOrigin ? { corsOrigins: [config.api.uiOrigin] } : {}),
       log: (level, msg, detail) => apiLog[level]({ detail }, msg),
     });
+    serveDashboard(api.server);
+    // The live feed at /api/v1/ws for the dashboard served from this origin (and the configured UI origin).
+    const liveFeed = createLiveFeed(projector, db, read, () => hub!);
+    feed = liveFeed;
+    hub = new WsHub({
+      token, snapshot: (c) => liveFeed.snapshot(c), log: (level, msg, detail) => apiLog[level]({ detail }, msg),
+      origins: [api.url, api.url.replace('127.0.0.1', 'localhost'), ...(config.api.uiOrigin ? [config.api.uiOrigin] : [])],
+    });
+    hub.attach(api.server);
   }
   return {
     api, generatedToken, projector: running,
     async close() {
+      feed?.stop();
+      await hub?.close();
       await api?.close();
       await running?.close();
       if (owned) await database.close();
