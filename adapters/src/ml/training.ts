@@ -73,6 +73,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const labels = labeling.kind === 'direction'
     ? directionLabels(series.close, o.horizon, labeling.deadZone)
     : tripleBarrierLabels(series, { takeProfit: labeling.takeProfit, stopLoss: labeling.stopLoss, horizon: o.horizon }).label;
+  const usable = series.length - features.firstReady;
+  if (usable < 4 * (window + o.horizon) + 100) {
+    throw new RangeError(`too little history: ${series.length} bars, ${Math.max(0, usable)} after the features' warm-up; need at least ${4 * (window + o.horizon) + 100} for a ${window}-bar window and a ${o.horizon}-bar horizon`);
+  }
   const split = holdoutSplit(series.length, { testFraction: o.testFraction ?? 0.25, purge: o.horizon, embargo: o.embargo ?? window, start: features.firstReady });
   const scaler = fitScaler(features, split.train);
   const trainBars = sampleBars(features, labels, window, split.train);
