@@ -52,6 +52,11 @@ export class CcxtVenue implements Venue {
   private readonly updates: 'auto' | 'stream' | 'poll';
   /** Orders this process placed or looked up, for the polling watch: clientOrderId -> instrument. */
   private readonly tracked = new Map<string, string>();
+  /**
+   * Client order ids this process has sent. Binance refuses a duplicate id only while the first order is
+   * open; a filled one would be placed again. So a second submit of the same id asks instead of sending.
+   */
+  private readonly sent = new Set<string>();
 
   private constructor(readonly exchange: Exchange, options: CcxtVenueOptions) {
     this.name = options.name ?? options.exchange;
@@ -101,12 +106,18 @@ export class CcxtVenue implements Venue {
     const problem = this.unsupported(order);
     if (problem !== null) return [submitted, this.rejection(order, 'UNSUPPORTED', problem)];
     this.tracked.set(order.clientOrderId, order.instrument);
+    if (this.sent.has(order.clientOrderId)) {
+      const found = await this.fetchOrder(order.clientOrderId, order.instrument);
+      if (found.found) return [submitted, ...this.reportsFor(order, found.order, 'submitted')];
+      throw new UnknownOrderOutcome(order.clientOrderId, order.instrument, 'submit', 'sent before and not (yet) at the venue; resolve it instead of sending again');
+    }
     const ccxtType = order.type === 'market' || order.type === 'stop-market' ? 'market' : 'limit';
     const params: Record<string, unknown> = { ...this.clientIdParam('create', order.clientOrderId) };
     if (ccxtType === 'limit') params['timeInForce'] = order.timeInForce;
     if (order.stopPrice !== undefined) params['triggerPrice'] = order.stopPrice;
     const ctx = { op: 'submit', clientOrderId: order.clientOrderId, instrument: order.instrument };
     this.log.debug({ ...ctx, side: order.side, type: order.type, quantity: order.quantity, limitPrice: order.limitPrice }, 'sending order');
+    this.sent.add(order.clientOrderId);
     const outcome = await this.attempt(ctx, () => this.exchange.createOrder(order.instrument, ccxtType, order.side, order.quantity, ccxtType === 'limit' ? order.limitPrice : undefined, params));
     if (outcome.ok) {
       const venueOrder = await this.completeFills(toVenueOrder(outcome.value));

@@ -117,8 +117,10 @@ export interface Venue {
    * Sends the order. Resolves with what the venue said: OrderSubmitted, then OrderAccepted (with its
    * venue order id) and OrderFilled per immediate fill (and OrderExpired for an IOC/FOK remainder), or
    * OrderSubmitted then OrderRejected{VenueRejected, code} when the venue refused it.
-   * Sending the same clientOrderId again never creates a second order: the venue's answer for the
-   * first one comes back instead.
+   * Sending the same clientOrderId again from the same process never creates a second order: the
+   * venue's answer for the first one comes back instead. Across a restart, venues dedupe only what is
+   * still open (Binance), so an order the store holds as requested or submitted is settled with
+   * reconcileWithVenue on start, never sent again.
    * @throws UnknownOrderOutcome when the venue may or may not have taken the order (timeout, network):
    *   call resolveUnknownOutcome(venue, order) and append what it returns. Never treat it as a rejection.
    */
