@@ -1,6 +1,7 @@
 // Loaded models behind the Predictor port (LSTM, Transformer, XGBoost, their ensemble) and their artifact format: one JSON document, the same on every backend.
 import { CorruptModelArtifact, FeatureSpecSchema, featureSpecHash, ModelIncompatible } from '@qts/core';
 import type { ModelInputs, ModelKind, Predictor } from '@qts/core';
+import { lstmForward } from './lstm-forward.ts';
 import { loadNetwork, predictNetwork, predictOne, saveNetwork } from './networks.ts';
 import type { NetworkArtifact } from './networks.ts';
 import type { tf } from './tf.ts';
@@ -45,12 +46,16 @@ abstract class Base {
 }
 
 export class NetworkModel extends Base implements TrainedModel {
+  /** Per-bar inference without tensor dispatch when the architecture allows (the LSTM); else tfjs. */
+  private readonly fast: ((window: Float32Array) => number) | null;
+
   constructor(readonly kind: 'lstm' | 'transformer', version: string, inputs: ModelInputs, params: Readonly<Record<string, unknown>>, readonly network: tf.LayersModel) {
     super(version, inputs, params);
+    this.fast = kind === 'lstm' ? lstmForward(network) : null;
   }
 
   predict(window: Float32Array): number {
-    return predictOne(this.network, window);
+    return this.fast ? this.fast(window) : predictOne(this.network, window);
   }
 
   predictBatch(x: Float32Array, samples: number): Float32Array {

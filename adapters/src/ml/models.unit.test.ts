@@ -79,6 +79,16 @@ describe('reproducibility', () => {
   }, 120_000);
 });
 
+describe('LSTM per-bar inference', () => {
+  it('the plain forward pass agrees with tfjs to 1e-5 on every window', () => {
+    const m = trained.lstm!.model;
+    const { x, samples } = testInputs(trained.lstm!);
+    const viaTf = m.predictBatch(x, samples);
+    const w = m.window * m.scaler.mean.length;
+    for (let s = 0; s < samples; s++) expect(Math.abs(m.predict(x.subarray(s * w, (s + 1) * w)) - viaTf[s]!)).toBeLessThan(1e-5);
+  });
+});
+
 describe('ensemble', () => {
   it('averages its members and reloads exactly', async () => {
     const members = [trained.lstm!.model, trained.transformer!.model, trained.xgboost!.model];
@@ -87,6 +97,8 @@ describe('ensemble', () => {
     const p = e.predictBatch(x, samples);
     const parts = members.map((m) => m.predictBatch(x, samples));
     for (let i = 0; i < samples; i++) expect(p[i]).toBeCloseTo((parts[0]![i]! + parts[1]![i]! + parts[2]![i]!) / 3, 6);
+    const w = x.subarray(0, e.window * e.scaler.mean.length);
+    expect(e.predict(w)).toBeCloseTo(members.reduce((a, m) => a + m.predict(w), 0) / 3, 12);
     const copy = await roundTrip(e);
     expect(Array.from(copy.predictBatch(x, samples))).toEqual(Array.from(p));
   });
