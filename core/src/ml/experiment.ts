@@ -127,3 +127,61 @@ function resampleMean(xs: readonly number[], rnd: () => number): number {
   for (let i = 0; i < xs.length; i++) s += xs[Math.floor(rnd() * xs.length)]!;
   return s / xs.length;
 }
+
+/** The part of a SignalEmitted event an experiment reads. */
+export interface VariantSignal {
+  readonly direction: 'long' | 'short' | 'flat';
+  readonly price: number;
+  readonly asOf: number;
+  readonly model?: { readonly version: string } | undefined;
+}
+
+/**
+ * Each variant's hypothetical trades from its own signals (shadow mode records every variant's
+ * signals; split mode each variant's share): a position opens at the price of a long/short signal
+ * and closes at the price of the next signal that changes direction, net of `feeBps` per side.
+ * Signals without a model version are ignored; a position still open at the end is not counted.
+ * @example variantTradesFromSignals(signalEvents.map((e) => e.data), 10).get('lstm-btcusdt-1h@3')
+ */
+export function variantTradesFromSignals(signals: readonly VariantSignal[], feeBps = 0): Map<string, VariantTrade[]> {
+  const open = new Map<string, { direction: 'long' | 'short'; price: number }>();
+  const out = new Map<string, VariantTrade[]>();
+  const fee = feeBps / 10_000;
+  for (const s of signals) {
+    const v = s.model?.version;
+    if (v === undefined) continue;
+    if (!out.has(v)) out.set(v, []);
+    const pos = open.get(v);
+    if (pos && pos.direction === s.direction) continue;
+    if (pos) {
+      const gross = pos.direction === 'long' ? s.price / pos.price - 1 : pos.price / s.price - 1;
+      const ret = gross - 2 * fee;
+      out.get(v)!.push({ pnl: ret * pos.price, ret });
+      open.delete(v);
+    }
+    if (s.direction !== 'flat') open.set(v, { direction: s.direction, price: s.price });
+  }
+  return out;
+}
+
+export interface ExperimentVerdict {
+  readonly stats: ReadonlyMap<string, VariantStats>;
+  readonly champion: string;
+  /** The best challenger by bootstrap p-value, with its test. */
+  readonly challenger: string | null;
+  readonly test: BootstrapResult | null;
+}
+
+/** Stats per variant and the bootstrap verdict of the best challenger against the champion. */
+export function concludeExperiment(champion: string, trades: ReadonlyMap<string, readonly VariantTrade[]>, o: BootstrapOptions = {}): ExperimentVerdict {
+  const stats = new Map<string, VariantStats>();
+  for (const [v, t] of trades) stats.set(v, variantStats(t));
+  const base = (trades.get(champion) ?? []).map((t) => t.ret);
+  let best: { version: string; test: BootstrapResult } | null = null;
+  for (const [v, t] of trades) {
+    if (v === champion) continue;
+    const test = bootstrapCompare(base, t.map((x) => x.ret), o);
+    if (best === null || test.pValue < best.test.pValue) best = { version: v, test };
+  }
+  return { stats, champion, challenger: best?.version ?? null, test: best?.test ?? null };
+}

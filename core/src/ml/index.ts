@@ -14,5 +14,5 @@ export { mlStrategy, MlStrategyParams } from './strategy.ts';
 export type { MlState, MlStrategyOptions } from './strategy.ts';
 export { modelDecider, decideModel, evolveModel, initialModelFamily, modelFamily, parseModelVersion, retrainDue } from './registry.ts';
 export type { ModelCommand, ModelEvent, ModelFamilyState, ModelStatus } from './registry.ts';
-export { assignVariant, tradingVariant, checkShares, variantStats, bootstrapCompare } from './experiment.ts';
-export type { BootstrapOptions, BootstrapResult, ExperimentMode, VariantShare, VariantStats, VariantTrade } from './experiment.ts';
+export { assignVariant, tradingVariant, checkShares, variantStats, bootstrapCompare, variantTradesFromSignals, concludeExperiment } from './experiment.ts';
+export type { BootstrapOptions, BootstrapResult, ExperimentMode, ExperimentVerdict, VariantShare, VariantSignal, VariantStats, VariantTrade } from './experiment.ts';

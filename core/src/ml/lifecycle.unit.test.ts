@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelTrained } from '@qts/schemas';
 import { ValidationError } from '../errors.ts';
 import { deciderSpec } from '../testing/decider.ts';
-import { assignVariant, bootstrapCompare, checkShares, tradingVariant, variantStats } from './experiment.ts';
+import { assignVariant, bootstrapCompare, checkShares, concludeExperiment, tradingVariant, variantStats, variantTradesFromSignals } from './experiment.ts';
 import { seededRandom } from './hash.ts';
 import { classificationMetrics, rocAuc } from './metrics.ts';
 import { modelDecider, modelFamily, parseModelVersion, retrainDue } from './registry.ts';
@@ -94,6 +94,24 @@ describe('A/B experiments', () => {
     expect(bootstrapCompare(champion, noise(10, 0.01)).decision).toBe('inconclusive');
     const better = noise(200, 0.004);
     expect(bootstrapCompare(champion, better, { seed: 9 })).toEqual(bootstrapCompare(champion, better, { seed: 9 }));
+  });
+});
+
+describe('experiment from signal events', () => {
+  it('turns each variant\'s signals into its own trades, net of fees, and concludes', () => {
+    const sig = (version: string | undefined, direction: 'long' | 'short' | 'flat', price: number, asOf: number) => ({ direction, price, asOf, ...(version ? { model: { version } } : {}) });
+    const trades = variantTradesFromSignals([
+      sig('m@1', 'long', 100, 1), sig('m@2', 'short', 100, 1), sig(undefined, 'long', 50, 1),
+      sig('m@1', 'long', 101, 2), // restating a long changes nothing
+      sig('m@1', 'flat', 110, 3), sig('m@2', 'long', 90, 3), sig('m@2', 'flat', 99, 4), sig('m@1', 'short', 100, 5),
+    ], 10);
+    expect(trades.get('m@1')!.map((t) => t.ret)).toEqual([expect.closeTo(0.1 - 0.002, 12)]);
+    expect(trades.get('m@2')!.map((t) => t.ret)).toEqual([expect.closeTo(100 / 90 - 1 - 0.002, 12), expect.closeTo(0.1 - 0.002, 12)]);
+    const verdict = concludeExperiment('m@1', trades, { minTrades: 1, resamples: 200 });
+    expect(verdict.challenger).toBe('m@2');
+    expect(verdict.stats.get('m@2')!.trades).toBe(2);
+    expect(verdict.stats.get('m@2')!.hitRate).toBe(1);
+    expect(['promote', 'reject']).toContain(verdict.test!.decision);
   });
 });
 
