@@ -42,7 +42,7 @@ describe('CcxtVenue against the Binance stand-in', () => {
     standin.loadBars('BTCUSDT', '5m', standinBarsFromCsv(SAMPLE));
     standin.setPrice('BTCUSDT', 20_000);
     standin.setBalance('USDT', 10_000);
-    venue = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: API_KEY, secret: SECRET }, baseUrl: standin.url, timeoutMs: 1_500, log, ...fast });
+    venue = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: API_KEY, secret: SECRET }, baseUrl: standin.url, log, ...fast });
   });
   afterAll(async () => {
     await venue?.close();
@@ -193,9 +193,12 @@ describe('CcxtVenue against the Binance stand-in', () => {
 
   it('treats a timeout after the venue took the order as an unknown outcome; the follow-up finds it and nothing is doubled', async () => {
     const before = standin.countOf('POST', '/api/v3/order');
-    standin.holdNextResponse('POST', '/api/v3/order', 4_000);
+    // A client that waits 1.5 s; the venue takes the order and answers after 6 s.
+    const impatient = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: API_KEY, secret: SECRET }, baseUrl: standin.url, timeoutMs: 1_500, ...fast });
+    standin.holdNextResponse('POST', '/api/v3/order', 6_000);
     const o = order();
-    const error = await venue.submit(o).then(() => null, (e: unknown) => e);
+    const error = await impatient.submit(o).then(() => null, (e: unknown) => e);
+    await impatient.close();
     expect(error).toBeInstanceOf(UnknownOrderOutcome);
     expect((error as UnknownOrderOutcome).retryable).toBe(true);
     expect((error as UnknownOrderOutcome).clientOrderId).toBe(o.clientOrderId);
@@ -336,7 +339,7 @@ describe('secrets never leave the composition root', () => {
     standin.setBalance('USDT', 100);
     const log = captureLog();
     const captured: unknown[] = [];
-    const venue = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: key, secret }, baseUrl: standin.url, timeoutMs: 800, rateLimitRetries: 1, log, ...fast });
+    const venue = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: key, secret }, baseUrl: standin.url, timeoutMs: 2_000, rateLimitRetries: 1, log, ...fast });
     const forged = await CcxtVenue.connect({ exchange: 'binance', credentials: { apiKey: key, secret: `${secret}X` }, baseUrl: standin.url, log, ...fast });
     const attempt = async (fn: () => Promise<unknown>) => {
       try {
@@ -349,9 +352,9 @@ describe('secrets never leave the composition root', () => {
       await attempt(() => venue.submit(order({ quantity: 1 })));                     // insufficient funds
       standin.rateLimitNext(5, { method: 'POST' });
       await attempt(() => venue.submit(order({ quantity: 0.001 })));                 // rate limited to the end
-      standin.holdNextResponse('POST', '/api/v3/order', 3_000);
+      standin.holdNextResponse('POST', '/api/v3/order', 8_000);
       await attempt(() => venue.submit(order({ quantity: 0.001 })));                 // timeout: unknown outcome
-      standin.holdNextResponse('GET', '/api/v3/order', 3_000);
+      standin.holdNextResponse('GET', '/api/v3/order', 8_000);
       await attempt(() => venue.fetchOrder('qe-nothing', 'BTC/USDT'));               // timeout on a query
       await attempt(() => venue.cancel('qe-nothing', 'BTC/USDT'));                   // unknown order
       await attempt(() => forged.fetchBalance());                                    // bad signature
