@@ -4,6 +4,7 @@ export type { PgDatabase, PostgresDbOptions, PgliteDbOptions, Unlisten } from '.
 export { PostgresEventStore } from './event-store/postgres-event-store.ts';
 export type { PostgresEventStoreOptions } from './event-store/postgres-event-store.ts';
 export { EsdbEventStore } from './event-store/esdb-event-store.ts';
+export { InMemoryEventStore } from './event-store/in-memory-event-store.ts';
 export * from './http/index.ts';
 export { InProcessBus } from './bus/in-process-bus.ts';
 export type { InProcessBusOptions } from './bus/in-process-bus.ts';

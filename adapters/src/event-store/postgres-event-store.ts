@@ -8,6 +8,7 @@ import { describeFailure, validateEvent, type DomainEvent } from '@qts/schemas';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { createPgliteDb, createPostgresDb, type PgDatabase, type Unlisten } from '../postgres/database.ts';
 import { migrateEventStore, type EventStoreTables } from './postgres-event-store-schema.ts';
+import { CatchUpSubscription } from './catch-up-subscription.ts';
 import { checkExpectedRevision, toStoredEvent, type ReadValidation } from './stored-event.ts';
 
 export interface PostgresEventStoreOptions {
@@ -61,7 +62,7 @@ export class PostgresEventStore implements EventStore {
   private readonly lockKey: string;
   private readonly channel: string;
   private readonly wakers = new Set<() => void>();
-  private readonly subscriptions = new Set<PgAllSubscription>();
+  private readonly subscriptions = new Set<CatchUpSubscription>();
   private unlisten: Promise<Unlisten | null> | null = null;
   private closed = false;
 
@@ -284,7 +285,7 @@ export class PostgresEventStore implements EventStore {
 
   subscribeToAll(handler: (stored: StoredEvent) => Promise<void>, options: SubscribeOptions = {}): Subscription {
     this.assertOpen();
-    const sub = new PgAllSubscription(this, handler, options, this.pageSize, this.pollIntervalMs, () => this.subscriptions.delete(sub));
+    const sub = new CatchUpSubscription(this, handler, options, this.pageSize, this.pollIntervalMs, () => this.subscriptions.delete(sub));
     this.subscriptions.add(sub);
     this.unlisten ??= this.database.listen(this.channel, () => {
       for (const w of this.wakers) w();
@@ -324,107 +325,5 @@ export class PostgresEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new InfrastructureError(`${this.name} is closed`);
-  }
-}
-
-/**
- * Catch-up then live: pages through $all from the checkpoint, then waits for a NOTIFY (or the poll interval)
- * and reads again. One event at a time, the handler awaited; a failing handler or a corrupt event stops the
- * subscription (reported to onError) so the consumer resumes from its own checkpoint; a failing database is
- * reported and retried.
- */
-class PgAllSubscription implements Subscription {
-  private closed = false;
-  private inHandler = false;
-  private wake: (() => void) | null = null;
-  private pending = false;
-  private done: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly store: PostgresEventStore,
-    private readonly handler: (stored: StoredEvent) => Promise<void>,
-    private readonly options: SubscribeOptions,
-    private readonly pageSize: number,
-    private readonly pollIntervalMs: number,
-    private readonly onClosed: () => void,
-  ) {}
-
-  start(): void {
-    const stopWaking = this.store.onAppended(() => this.notify());
-    this.done = this.run().finally(() => {
-      stopWaking();
-      this.onClosed();
-    });
-  }
-
-  private notify(): void {
-    this.pending = true;
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    // LISTEN first: an append that commits between a catch-up read and LISTEN would otherwise wait for a poll.
-    await this.store.listening();
-    let checkpoint = this.options.after ?? 0n;
-    let caughtUp = false;
-    let failures = 0;
-    while (!this.closed) {
-      this.pending = false;
-      let page: StoredEvent[];
-      try {
-        page = await this.store.readPage(checkpoint, this.pageSize);
-        failures = 0;
-      } catch (e) {
-        if (this.closed || this.store.isClosed) return;
-        this.options.onError?.(e);
-        if (!(e instanceof QtsError) || e.retryable) {
-          await this.sleep(Math.min(this.pollIntervalMs * 2 ** failures++, 30_000));
-          continue;
-        }
-        return;
-      }
-      for (const stored of page) {
-        if (this.closed) return;
-        try {
-          this.inHandler = true;
-          await this.handler(stored);
-        } catch (e) {
-          this.options.onError?.(e);
-          this.closed = true;
-          return;
-        } finally {
-          this.inHandler = false;
-        }
-        checkpoint = stored.position;
-      }
-      if (page.length < this.pageSize) {
-        if (!caughtUp) {
-          caughtUp = true;
-          this.options.onCaughtUp?.();
-        }
-        if (!this.pending) await this.sleep(this.pollIntervalMs);
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.wake?.();
-    // Closing from inside the handler must not wait for the handler to return.
-    if (!this.inHandler) await this.done;
   }
 }
