@@ -11,6 +11,8 @@ export { stableHash, unitHash, seededRandom } from './hash.ts';
 export { ModelIncompatible, CorruptModelArtifact, BadModelInput } from './errors.ts';
 export type { ModelInputs, ModelKind, Predictor } from './predictor.ts';
 export { mlStrategy, MlStrategyParams } from './strategy.ts';
+export { abStrategy, AbParams } from './ab-strategy.ts';
+export type { AbOptions, AbState, AbVariant } from './ab-strategy.ts';
 export type { MlState, MlStrategyOptions } from './strategy.ts';
 export { modelDecider, decideModel, evolveModel, initialModelFamily, modelFamily, parseModelVersion, retrainDue } from './registry.ts';
 export type { ModelCommand, ModelEvent, ModelFamilyState, ModelStatus } from './registry.ts';

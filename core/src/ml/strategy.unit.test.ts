@@ -13,6 +13,8 @@ import { ModelIncompatible } from './errors.ts';
 import { computeFeatures, defaultFeatureSpec, featureNames, featureSpecHash } from './features.ts';
 import type { Predictor } from './predictor.ts';
 import { mlStrategy } from './strategy.ts';
+import { abStrategy } from './ab-strategy.ts';
+import { concludeExperiment, variantTradesFromSignals } from './experiment.ts';
 
 const spec = defaultFeatureSpec();
 const raw = loadBars('BTCUSDT-5m');
@@ -25,10 +27,10 @@ const mom = featureNames(spec).indexOf('ret_4');
  * A real (if simple) model: logistic regression on the last bar's scaled 4-bar momentum, with a
  * weight chosen by hand. Enough to exercise the plumbing with probabilities that move.
  */
-function momentumModel(window: number, weight = 1.5): Predictor & { calls: number } {
+function momentumModel(window: number, weight = 1.5, version = 'momentum-btcusdt-5m@1'): Predictor & { calls: number } {
   const width = features.cols;
   return {
-    version: 'momentum-btcusdt-5m@1', kind: 'xgboost', featureSpec: spec, featureSpecHash: featureSpecHash(spec), window, scaler, calls: 0,
+    version, kind: 'xgboost', featureSpec: spec, featureSpecHash: featureSpecHash(spec), window, scaler, calls: 0,
     predict(x) {
       this.calls++;
       return 1 / (1 + Math.exp(-weight * x[(window - 1) * width + mom]!));
@@ -101,5 +103,39 @@ describe('mlStrategy', () => {
     expect(() => mlStrategy(momentumModel(8), { workerFeatureSpec: worker })).toThrow(ModelIncompatible);
     expect(() => mlStrategy(momentumModel(8), { workerFeatureSpec: worker })).toThrow(new RegExp(`trained on feature spec ${featureSpecHash(spec)} but this worker computes ${featureSpecHash(worker)}`));
     expect(() => mlStrategy(momentumModel(8), { workerFeatureSpec: defaultFeatureSpec() })).not.toThrow();
+  });
+});
+
+describe('abStrategy', () => {
+  const variants = () => [
+    { version: 'momentum-btcusdt-5m@1', strategy: mlStrategy(momentumModel(16, 1.5, 'momentum-btcusdt-5m@1')), share: 0.5 },
+    { version: 'momentum-btcusdt-5m@2', strategy: mlStrategy(momentumModel(16, -1.5, 'momentum-btcusdt-5m@2')), share: 0.5 },
+  ];
+
+  it('shadow: trades only the champion, records every variant\'s signals, and concludes from them', () => {
+    const ab = abStrategy(variants(), { experimentId: 'exp-1', mode: 'shadow', champion: 'momentum-btcusdt-5m@1' });
+    const state = ab.init({});
+    const emitted: string[] = [];
+    for (const b of bars) for (const i of ab.onBar(state, b)[1]) emitted.push(i.model!.version);
+    expect(emitted.length).toBeGreaterThan(10);
+    expect(new Set(emitted)).toEqual(new Set(['momentum-btcusdt-5m@1']));
+    const byVariant = variantTradesFromSignals(state.recorded, 10);
+    expect(byVariant.get('momentum-btcusdt-5m@2')!.length).toBeGreaterThan(5);
+    const verdict = concludeExperiment('momentum-btcusdt-5m@1', byVariant, { minTrades: 5, resamples: 300 });
+    expect(verdict.challenger).toBe('momentum-btcusdt-5m@2');
+    expect(['promote', 'reject']).toContain(verdict.test!.decision);
+  });
+
+  it('split: each bar is owned by one variant by hash, the same on every run', () => {
+    const run = (): string[] => {
+      const ab = abStrategy(variants(), { experimentId: 'exp-2', mode: 'split', champion: 'momentum-btcusdt-5m@1' });
+      const state = ab.init({});
+      const out: string[] = [];
+      for (const b of bars) for (const i of ab.onBar(state, b)[1]) out.push(`${b.closeTime}:${i.model!.version}:${i.direction}`);
+      return out;
+    };
+    const first = run();
+    expect(run()).toEqual(first);
+    expect(new Set(first.map((x) => x.split(':')[1]))).toEqual(new Set(['momentum-btcusdt-5m@1', 'momentum-btcusdt-5m@2']));
   });
 });
