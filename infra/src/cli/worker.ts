@@ -3,15 +3,19 @@ import type { Command } from 'commander';
 import type { Bus, EventStore } from '@qts/core';
 import { busLogger, startRecorder, RECORDER_GROUP } from '@qts/adapters';
 import { loadConfig, type RuntimeConfig } from '../runtime/config.ts';
-import { openInfrastructure, type Infrastructure } from '../runtime/compose.ts';
+import { openInfrastructure, startWorkers, systemClock, type Infrastructure, type WorkerName } from '../runtime/compose.ts';
+import { startHealthServer } from '../runtime/health.ts';
 import type { Logger } from '../runtime/log.ts';
+import { startReadSide } from '../runtime/read-side.ts';
 
 export interface WorkerFlags {
   readonly group?: string;
   readonly topics?: string[];
+  readonly healthPort?: string;
 }
 
 export interface WorkerContext {
+  readonly infra: Infrastructure;
   readonly bus: Bus;
   readonly store: EventStore;
   readonly config: RuntimeConfig;
@@ -29,7 +33,32 @@ export const workerRegistry: Readonly<Record<string, { readonly description: str
     description: 'appends every event of the catalog topics to its event-store stream (own group, idempotent)',
     start: ({ bus, store, log, flags }) => startRecorder({ bus, store, logger: log, groupId: flags.group ?? RECORDER_GROUP, ...(flags.topics ? { topics: flags.topics } : {}) }),
   },
+  ingest: { description: 'feeds the configured market data (replay of recorded bars) onto market.bars', start: (ctx) => runtimeWorker(ctx, 'ingest') },
+  strategy: { description: 'runs the configured strategies: bars in, signals out (scale out: more processes share the partitions)', start: (ctx) => runtimeWorker(ctx, 'strategy') },
+  executor: { description: 'signals to orders after risk, on the paper venue, in event time; recovers from the event store', start: (ctx) => runtimeWorker(ctx, 'executor') },
+  projector: {
+    description: 'projects the event store into the Postgres read models (checkpoint in the same transaction)',
+    start: async ({ config, infra, log }) => {
+      const read = await startReadSide(config, {}, infra, { projector: true, api: false }, log, systemClock);
+      return { stop: () => read.close() };
+    },
+  },
+  api: {
+    description: 'REST API over the read models; commands append events',
+    start: async ({ config, infra, log }) => {
+      const { secrets } = loadConfig();
+      const read = await startReadSide(config, secrets, infra, { projector: false, api: true }, log, systemClock);
+      log.info({ url: read.api!.url }, 'API started');
+      // The token goes to the terminal once, never into a log line.
+      if (read.generatedToken) console.log(`API token (shown once, only its hash is kept): ${read.generatedToken}`);
+      return { stop: () => read.close() };
+    },
+  },
 };
+
+async function runtimeWorker(ctx: WorkerContext, name: WorkerName): Promise<RunningWorker> {
+  return startWorkers(ctx.config, ctx.infra, [name], ctx.log);
+}
 
 /** Opens the configured shared bus and store; a worker process needs a bus other processes can reach. */
 export async function openShared(log: Logger): Promise<{ config: RuntimeConfig; infra: Infrastructure }> {
@@ -47,6 +76,7 @@ export function registerWorker(program: Command): void {
     .argument('<name>', 'which worker')
     .option('--group <id>', 'consumer group (default: the worker\'s own)')
     .option('--topics <topics...>', 'topics to consume instead of the worker\'s default')
+    .option('--health-port <port>', 'serve GET /health and /ready on this port (0: any free port)', process.env.QTS_HEALTH_PORT)
     .action(async (name: string, flags: WorkerFlags) => {
       const worker = workerRegistry[name];
       if (!worker) {
@@ -64,15 +94,24 @@ export function registerWorker(program: Command): void {
         return;
       }
       const { config, infra } = opened;
-      const running = await worker.start({ bus: infra.bus, store: infra.store, config, log, flags });
-      log.info({ worker: name, group: flags.group, topics: flags.topics }, 'worker started');
+      const health = flags.healthPort !== undefined ? await startHealthServer(Number(flags.healthPort), name, log) : null;
+      const running = await worker.start({ infra, bus: infra.bus, store: infra.store, config, log, flags });
+      health?.ready();
+      log.info({ worker: name, group: flags.group, topics: flags.topics, health: health?.url }, 'worker started');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
       log.info({ worker: name }, 'stopping: finishing the in-flight event and committing');
+      health?.notReady();
+      const deadline = setTimeout(() => {
+        log.error({ worker: name }, 'shutdown took over 10 s: exiting (uncommitted work is redone by the next worker)');
+        process.exit(1);
+      }, 10_000);
+      deadline.unref();
       await running.stop();
       await infra.close();
+      await health?.close();
       log.info({ worker: name }, 'worker stopped');
     });
 }

@@ -5,6 +5,7 @@ import { allTopics, topics } from '@qts/schemas';
 import type { Bus, Clock, Consumer, EventStore } from '@qts/core';
 import { EsdbEventStore, InProcessBus, KafkaBus, PostgresEventStore, createPgliteDb, startRecorder, type PgDatabase } from '@qts/adapters';
 import type { RuntimeConfig } from './config.ts';
+import { namespacedBus } from './namespaced-bus.ts';
 import type { Logger } from './log.ts';
 import { PaperExecutor } from '../workers/paper-executor.ts';
 import { runReplayIngest } from '../workers/replay-ingest.ts';
@@ -25,13 +26,15 @@ export interface Infrastructure {
 
 /** Opens the bus and the event store the config names. */
 export async function openInfrastructure(config: RuntimeConfig, log: Logger): Promise<Infrastructure> {
-  const bus: Bus = config.bus.kind === 'kafka'
-    ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }) })
-    : new InProcessBus({ logger: log.child({ component: 'bus' }) });
+  const bus: Bus = namespacedBus(config.bus.kind === 'kafka'
+    ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }), consumer: { sessionTimeoutMs: config.bus.sessionTimeoutMs } })
+    : new InProcessBus({ logger: log.child({ component: 'bus' }) }), config.namespace);
   let embeddedDb: PgDatabase | null = null;
   let store: EventStore;
   if (config.eventStore.kind === 'esdb') store = EsdbEventStore.connect(config.eventStore.url);
-  else if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url);
+  else if (config.eventStore.kind === 'postgres') {
+    store = await PostgresEventStore.openPostgres(config.eventStore.url, { schema: config.namespace ? `${config.namespace}_event_store` : 'event_store' });
+  }
   else {
     const dir = resolve(config.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });

@@ -37,13 +37,21 @@ const CcxtFeed = z.object({
 
 export const RuntimeConfig = z.object({
   mode: z.enum(['embedded', 'distributed']).default('embedded'),
+  /** Prefixes every topic and consumer group (and names the Postgres schemas), so systems can share servers. */
+  namespace: z.string().regex(/^[a-z0-9_]{0,40}$/, 'lowercase letters, digits and underscores').default(''),
   /** Where embedded state lives (PGlite data, API token hash). */
   dataDir: z.string().default('var/embedded'),
   account: z.string().default('paper'),
   cash: z.number().positive().default(10_000),
   bus: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('in-process') }),
-    z.object({ kind: z.literal('kafka'), brokers: z.array(z.string().min(1)).min(1), partitions: z.number().int().positive().default(3) }),
+    z.object({
+      kind: z.literal('kafka'),
+      brokers: z.array(z.string().min(1)).min(1),
+      partitions: z.number().int().positive().default(3),
+      /** How soon a dead worker's partitions go to a live one (the broker allows 6 s and up). */
+      sessionTimeoutMs: z.number().int().min(6_000).default(10_000),
+    }),
   ]).default({ kind: 'in-process' }),
   eventStore: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('pglite') }),
@@ -115,8 +123,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 function fromEnv(env: Env): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (env.QTS_MODE) o.mode = env.QTS_MODE;
+  if (env.QTS_NAMESPACE) o.namespace = env.QTS_NAMESPACE;
   if (env.QTS_DATA_DIR) o.dataDir = env.QTS_DATA_DIR;
-  if (env.KAFKA_BROKERS) o.bus = { kind: 'kafka', brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()) };
+  if (env.KAFKA_BROKERS) {
+    o.bus = {
+      kind: 'kafka', brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()),
+      ...(env.QTS_KAFKA_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(env.QTS_KAFKA_SESSION_TIMEOUT_MS) } : {}),
+    };
+  }
   if (env.QTS_BUS === 'in-process') o.bus = { kind: 'in-process' };
   if (env.ESDB_URL && env.QTS_EVENT_STORE !== 'postgres') o.eventStore = { kind: 'esdb', url: env.ESDB_URL };
   else if (env.PG_URL && env.QTS_EVENT_STORE !== 'pglite') o.eventStore = { kind: 'postgres', url: env.PG_URL };

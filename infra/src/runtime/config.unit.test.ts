@@ -21,7 +21,7 @@ describe('loadConfig', () => {
 
   it('lets the environment point the same config at Kafka and Postgres', () => {
     const { config } = loadConfig({ env: { KAFKA_BROKERS: 'a:9092, b:9092', PG_URL: 'postgres://x/y', QTS_BARS_PER_SECOND: '100' }, cwd: tmpdir() });
-    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['a:9092', 'b:9092'], partitions: 3 });
+    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['a:9092', 'b:9092'], partitions: 3, sessionTimeoutMs: 10_000 });
     expect(config.eventStore).toEqual({ kind: 'postgres', url: 'postgres://x/y' });
     expect(config.market).toMatchObject({ kind: 'replay', barsPerSecond: 100 });
   });

@@ -26,7 +26,10 @@ export interface ReadSide {
 }
 
 async function readDatabase(config: RuntimeConfig, infra: Infrastructure): Promise<{ database: PgDatabase; owned: boolean }> {
-  if (config.readModels.kind === 'postgres') return { database: await createPostgresDb(config.readModels.url), owned: true };
+  if (config.readModels.kind === 'postgres') {
+    const options = config.namespace ? { schema: `${config.namespace}_read` } : {};
+    return { database: await createPostgresDb(config.readModels.url, options), owned: true };
+  }
   if (!infra.embeddedDb) throw new Error('readModels "pglite" needs the embedded event store (eventStore "pglite")');
   return { database: infra.embeddedDb, owned: false };
 }

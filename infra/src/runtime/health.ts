@@ -1,0 +1,33 @@
+// Liveness and readiness over HTTP for one worker process: what an orchestrator's health checks poll.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './log.ts';
+
+export interface HealthServer {
+  readonly url: string;
+  ready(): void;
+  notReady(): void;
+  close(): Promise<void>;
+}
+
+/** GET /health: 200 while the process runs. GET /ready: 200 once started, 503 before and while stopping. */
+export async function startHealthServer(port: number, worker: string, log: Logger): Promise<HealthServer> {
+  let isReady = false;
+  const server = createServer((req, res) => {
+    const body = (status: number, data: object): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(data));
+    };
+    if (req.url === '/health') body(200, { status: 'ok', worker });
+    else if (req.url === '/ready') body(isReady ? 200 : 503, { ready: isReady, worker });
+    else body(404, { error: { kind: 'NotFound', message: 'GET /health or /ready' } });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  log.info({ url }, 'health endpoints up');
+  return {
+    url,
+    ready: () => { isReady = true; },
+    notReady: () => { isReady = false; },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
