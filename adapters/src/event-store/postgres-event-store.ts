@@ -116,13 +116,22 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     if (this.validateOnAppend) this.validate(stream, events);
     try {
-      return await this.db.transaction().execute((trx) => this.appendIn(trx, stream, events, expectedRevision));
+      try {
+        return await this.db.transaction().execute((trx) => this.appendIn(trx, stream, events, expectedRevision));
+      } catch (e) {
+        // Some ids are stored already (a redelivery): the failed transaction wrote nothing; a second one
+        // decides between "already done" and a conflict. Stored events never move, so that answer holds.
+        if (!uniqueViolation(e)?.includes('event_id')) throw e;
+        return await this.db.transaction().execute((trx) => this.appendIn(trx, stream, events, expectedRevision, true));
+      }
     } catch (e) {
       throw this.translate(e, stream, expectedRevision);
     }
   }
 
-  private async appendIn(trx: Transaction<EventStoreTables>, stream: string, events: readonly DomainEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  private async appendIn(
+    trx: Transaction<EventStoreTables>, stream: string, events: readonly DomainEvent[], expected: ExpectedRevision, duplicate = false,
+  ): Promise<AppendResult> {
     await sql`select pg_advisory_xact_lock(${this.lockKey}::bigint)`.execute(trx);
     const head = await trx.withSchema(this.schema).selectFrom('streams')
       .select(['revision', sql<string>`position::text`.as('position')])
@@ -135,9 +144,9 @@ export class PostgresEventStore implements EventStore {
       if (!matches) throw wrong();
       return { nextExpectedRevision: current, position: head ? BigInt(head.position) : -1n };
     }
-    // With a matching number or 'no_stream' the ids cannot already sit at their places (those revisions do not
-    // exist yet), so only the other cases pay for the lookup; a stray duplicate id then fails the unique index.
-    if (!matches || expected === 'any' || expected === 'stream_exists') {
+    // The common case (new events, expectation met) goes straight to the insert: a stored id fails the unique
+    // index and the caller retries with `duplicate` set. Only that retry and a failed expectation look ids up.
+    if (!matches || duplicate) {
       const stored = await this.storedPlaces(trx, events);
       if (stored.length > 0) return this.alreadyAppended(stream, events, expected, stored, wrong);
       if (!matches) throw wrong();
