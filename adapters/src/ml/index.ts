@@ -15,3 +15,5 @@ export { ModelRegistry } from './registry.ts';
 export type { RegisterInput, RegistryDeps } from './registry.ts';
 export { trainModel } from './training.ts';
 export type { Labeling, TrainOptions, TrainProgress, TrainResult } from './training.ts';
+export { ScheduledRetrainer } from './retrain.ts';
+export type { RetrainOutcome, RetrainPolicy } from './retrain.ts';

@@ -9,7 +9,8 @@ import { loadBars } from '@qts/core/testing';
 import { seededIds } from '@qts/schemas';
 import { PostgresEventStore } from '../event-store/postgres-event-store.ts';
 import { ModelRegistry } from './registry.ts';
-import { FileModelStorage } from './storage.ts';
+import { ScheduledRetrainer } from './retrain.ts';
+import { FileModelStorage, InMemoryModelStorage } from './storage.ts';
 import { initTf } from './tf.ts';
 import { trainModel } from './training.ts';
 import type { TrainResult } from './training.ts';
@@ -91,4 +92,25 @@ describe('ModelRegistry', () => {
     clock += 100 * 3_600_000;
     expect(await registry.expire('lstm-btcusdt-1h', 24 * 3_600_000, 'scheduler')).toEqual(['lstm-btcusdt-1h@1']);
   });
+});
+
+describe('ScheduledRetrainer', () => {
+  it('retrains every N bars on the trailing bars, promotes the first version, and retires expired ones', async () => {
+    const own = await PostgresEventStore.openPglite('memory://', { pollIntervalMs: 60_000 });
+    let now = Date.UTC(2026, 0, 1);
+    const reg = new ModelRegistry({ store: own, storage: new InMemoryModelStorage(), ids: seededIds(9), now: () => now });
+    const retrainer = new ScheduledRetrainer(reg, { kind: 'xgboost', horizon: 4, window: 8, seed: 1, xgboost: { iterations: 10 } },
+      { everyBars: 300, trainBars: 800, maxAgeMs: 3_600_000 }, { instrument: 'BTC/USDT', timeframe: '5m', codeVersion: 'test' });
+    const first = await retrainer.onBar(series, 799);
+    expect(first).toMatchObject({ version: 'xgboost-btcusdt-5m@1', promoted: true, retired: [] });
+    expect(await retrainer.onBar(series, 900)).toBeNull();
+    now += 2 * 3_600_000;
+    const second = await retrainer.onBar(series, 1099);
+    expect(second!.version).toBe('xgboost-btcusdt-5m@2');
+    // @1 is now older than the max age: retired, whatever it was.
+    expect(second!.retired).toEqual(['xgboost-btcusdt-5m@1']);
+    const { state } = await reg.family('xgboost-btcusdt-5m');
+    expect(state.versions.get('xgboost-btcusdt-5m@2')!.trained.dataRange).toEqual({ from: series.openTime[300], to: series.openTime[1099], bars: 800 });
+    await own.close();
+  }, 60_000);
 });
