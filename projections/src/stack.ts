@@ -1,14 +1,11 @@
 // The read side wired end to end for tests, benchmarks and the embedded runtime: event store, projector, read models, API.
-import {
-  barsBacktestRunner, WsHub, createPgliteDb, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, PostgresEventStore, startApiServer,
-  tokenFromSecret, type ApiOptions, type ApiServer, type PgDatabase, type ReadModels,
-} from '@qts/adapters';
+import { createPgliteDb, createPostgresDb, PostgresEventStore, tokenFromSecret, type ApiOptions, type ApiServer, type PgDatabase, type ReadModels, type WsHub } from '@qts/adapters';
 import { sql } from 'kysely';
-import { uuidv7Ids, type BarClosed, type DomainEvent } from '@qts/schemas';
+import type { DomainEvent } from '@qts/schemas';
 import type { ReadDb } from './db.ts';
-import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
-import { createReadModels } from './read-models.ts';
-import { createLiveFeed, type LiveFeed } from './live-feed.ts';
+import type { Projector, ProjectorOptions, RunningProjector } from './projector.ts';
+import type { LiveFeed } from './live-feed.ts';
+import { serveReadSide } from './serve.ts';
 
 export interface ReadSideStack {
   readonly database: PgDatabase;
@@ -37,45 +34,17 @@ export interface StackOptions {
   readonly ws?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
 }
 
-/** Loads a backtest's bars from the bars projection, page by page. */
-export function barsFromReadModels(read: ReadModels) {
-  return async (r: { instrument: string; timeframe: string; venue?: string | undefined; from?: number | undefined; to?: number | undefined }): Promise<BarClosed[]> => {
-    const out: BarClosed[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await read.bars({ instrument: r.instrument, timeframe: r.timeframe as BarClosed['timeframe'] & '1m', from: r.from, to: r.to, cursor, limit: 1000, venue: r.venue });
-      for (const b of page.items) {
-        out.push({ venue: b.venue, instrument: b.instrument, timeframe: b.timeframe as BarClosed['timeframe'], openTime: b.openTime, closeTime: b.closeTime, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume });
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    const venues = [...new Set(out.map((b) => b.venue))];
-    if (venues.length > 1) throw new Error(`${r.instrument} has ${r.timeframe} bars from several venues (${venues.join(', ')}); name one`);
-    return out;
-  };
-}
-
 export async function startReadSide(options: StackOptions = {}): Promise<ReadSideStack> {
   const database = options.postgres
     ? await createPostgresDb(options.postgres.url, { schema: options.postgres.schema, maxConnections: 20 })
     : await createPgliteDb('memory://');
   const db = database.db as ReadDb;
   const store = await PostgresEventStore.create(database, { schema: options.postgres ? `${options.postgres.schema}_es` : 'event_store', pollIntervalMs: 50 });
-  const projector = new Projector(db, options.projector);
-  await projector.migrate();
-  const running = projector.run(store);
-  const read = createReadModels(db);
-  const clock = { now: () => Date.now() };
-  const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
-  const commands = eventStoreCommands({ store, clock, ids: uuidv7Ids, backtests });
   const token = options.token ?? 'test-token-0123456789';
-  const api = await startApiServer({ read, commands, backtests, store, token: tokenFromSecret(token), rateLimit: false, ...options.api });
-  let hub: WsHub | null = null;
-  const feed = createLiveFeed(projector, db, read, () => hub!);
-  hub = new WsHub({ token: tokenFromSecret(token), snapshot: (c) => feed.snapshot(c), ...options.ws });
-  hub.attach(api.server);
+  const served = await serveReadSide({ db, store, token: tokenFromSecret(token), api: { rateLimit: false, ...options.api }, ...(options.ws ? { ws: options.ws } : {}), ...(options.projector ? { projector: options.projector } : {}) });
+  const { projector, running, read, api, hub, feed, wsUrl } = served;
   return {
-    database, db, store, projector, running, read, api, hub, feed, token, wsUrl: `${api.url.replace('http', 'ws')}/api/v1/ws`,
+    database, db, store, projector, running, read, api, hub, feed, token, wsUrl,
     async append(events) {
       // Consecutive events of one stream go in one append; the global order of the input is kept.
       for (let i = 0; i < events.length;) {
@@ -86,10 +55,7 @@ export async function startReadSide(options: StackOptions = {}): Promise<ReadSid
       }
     },
     async close() {
-      feed.stop();
-      await hub!.close();
-      await api.close();
-      await running.close();
+      await served.close();
       await store.close();
       if (options.postgres && options.postgres.dropOnClose !== false) {
         for (const schema of [options.postgres.schema, `${options.postgres.schema}_es`]) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db).catch(() => undefined);

@@ -1,5 +1,5 @@
 // Every route of /api/v1: reads from the read models and the event store, writes through the command port.
-import type { EventStore, StoredEvent } from '@qts/core';
+import { InfrastructureError, type EventStore, type StoredEvent } from '@qts/core';
 import { z } from 'zod';
 import { Conflict, NotFound } from './errors.ts';
 import type { BacktestJobs, Commands, ReadModels } from './ports.ts';
@@ -60,14 +60,11 @@ export function apiRoutes(d: RouteDeps): Route[] {
   return [
     route({ method: 'get', path: '/health', summary: 'liveness', tag: 'system', access: 'read', response: S.Health,
       handler: async () => ({ status: 'ok' as const, uptimeSeconds: (Date.now() - d.startedAt) / 1000 }) }),
-    route({ method: 'get', path: '/ready', summary: 'readiness: the read-model database answers', tag: 'system', access: 'read', response: S.Readiness, errors: [503],
+    route({ method: 'get', path: '/ready', summary: 'readiness: the read-model database answers (503 when not)', tag: 'system', access: 'read', response: S.Readiness, errors: [503],
       handler: async () => {
-        try {
-          const cps = await d.read.checkpoints();
-          return { ready: true, checks: { readModels: { ok: true, detail: `${Object.keys(cps).length} projections` } } };
-        } catch (e) {
-          return { ready: false, checks: { readModels: { ok: false, detail: (e as Error).message.slice(0, 200) } } };
-        }
+        let cps: Record<string, string>;
+        try { cps = await d.read.checkpoints(); } catch (e) { throw new InfrastructureError('the read-model database does not answer', {}, { cause: e }); }
+        return { ready: true, checks: { readModels: { ok: true, detail: `${Object.keys(cps).length} projections` } } };
       } }),
     route({ method: 'get', path: '/metrics', summary: 'Prometheus metrics (text format)', tag: 'system', access: 'read', response: z.string(),
       raw: async (_req, res) => { const m = await d.metricsText(); res.type(m.contentType).send(m.body); },

@@ -28,6 +28,11 @@ export interface ApiOptions {
   readonly rateLimit?: { readonly readsPerMinute: number; readonly writesPerMinute: number } | false;
   readonly bodyLimit?: string;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, detail?: unknown) => void;
+  /**
+   * A counter that moves whenever the read models change (the projector's commits). When given, GET
+   * responses of read-model routes are cached until it moves: between commits the answer cannot differ.
+   */
+  readonly readVersion?: () => number;
   /** Extra routes mounted under /api/v1 by the composition root. */
   readonly extraRoutes?: readonly Route[];
 }
@@ -96,8 +101,14 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
 
   app.get(`${API_BASE}/openapi.json`, (_req, res) => { res.json(doc); });
 
+  // Routes whose answers depend only on the read models (not the clock, the event store or the job runner).
+  const cacheable = new Set(['/instruments', '/bars', '/signals', '/orders', '/orders/:clientOrderId', '/positions', '/pnl', '/equity/:account', '/strategies', '/strategies/:strategyId', '/risk']);
+  const cache = new Map<string, { version: number; status: number; body: string }>();
+  const MAX_CACHED = 2000;
+
   const router = express.Router();
   for (const r of routes) {
+    const useCache = options.readVersion !== undefined && r.method === 'get' && cacheable.has(r.path);
     const label = `${r.method.toUpperCase()} ${r.path}`;
     router[r.method](r.path, async (req: Request, res: Response) => {
       const started = process.hrtime.bigint();
@@ -110,6 +121,13 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
           if (!options.token.verify(presented)) { rejected.inc({ kind: 'Forbidden' }); throw new Forbidden('the token is not valid'); }
         }
         if (r.raw) { await r.raw(req, res); return; }
+        // Taken before reading: an answer computed while a commit lands is filed under the older version.
+        const version = useCache ? options.readVersion!() : 0;
+        const key = useCache ? req.originalUrl : '';
+        if (useCache) {
+          const hit = cache.get(key);
+          if (hit && hit.version === version) { res.status(hit.status).type('application/json').send(hit.body); return; }
+        }
         const input = parseInput(r, req);
         const header = req.headers['x-correlation-id'];
         const correlationId = typeof header === 'string' && correlationPattern.test(header) ? header : randomUUID();
@@ -119,6 +137,13 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
         if (!checked.success) {
           log?.('error', `${label}: response does not match its schema`, checked.error.issues.slice(0, 5));
           res.status(500).json({ error: { kind: 'InvalidResponse', message: 'the server produced a response outside its contract' } });
+          return;
+        }
+        if (useCache) {
+          const body = JSON.stringify(checked.data);
+          if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+          cache.set(key, { version, status: r.status ?? 200, body });
+          res.status(r.status ?? 200).type('application/json').send(body);
           return;
         }
         res.status(r.status ?? 200).json(checked.data);

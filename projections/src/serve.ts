@@ -1,0 +1,89 @@
+// The read side as the runtime starts it: projector following the store, read models, REST API and live feed on one port.
+import {
+  barsBacktestRunner, eventStoreCommands, inProcessBacktestJobs, startApiServer, WsHub,
+  type ApiOptions, type ApiServer, type ApiToken, type BacktestJobs, type ReadModels,
+} from '@qts/adapters';
+import type { Clock, EventStore } from '@qts/core';
+import { uuidv7Ids, type BarClosed, type IdGenerator } from '@qts/schemas';
+import type { ReadDb } from './db.ts';
+import { createLiveFeed, type LiveFeed } from './live-feed.ts';
+import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
+import { createReadModels } from './read-models.ts';
+
+export interface ServeReadSideOptions {
+  readonly db: ReadDb;
+  readonly store: EventStore;
+  readonly token: ApiToken;
+  readonly host?: string;
+  readonly port?: number;
+  readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log'>>;
+  readonly ws?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
+  readonly projector?: ProjectorOptions;
+  /** Where backtests get their bars; default: the bars projection. */
+  readonly backtestBars?: (request: { instrument: string; timeframe: string; venue?: string | undefined; from?: number | undefined; to?: number | undefined }) => Promise<BarClosed[]>;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+}
+
+export interface ServedReadSide {
+  readonly projector: Projector;
+  readonly running: RunningProjector;
+  readonly read: ReadModels;
+  readonly backtests: BacktestJobs;
+  readonly api: ApiServer;
+  readonly hub: WsHub;
+  readonly feed: LiveFeed;
+  /** ws://host:port/api/v1/ws */
+  readonly wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Loads a backtest's bars from the bars projection, page by page; refuses to mix venues. */
+export function barsFromReadModels(read: ReadModels) {
+  return async (r: { instrument: string; timeframe: string; venue?: string | undefined; from?: number | undefined; to?: number | undefined }): Promise<BarClosed[]> => {
+    const out: BarClosed[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await read.bars({ instrument: r.instrument, timeframe: r.timeframe as BarClosed['timeframe'] & '1m', from: r.from, to: r.to, cursor, limit: 1000, venue: r.venue });
+      for (const b of page.items) {
+        out.push({ venue: b.venue, instrument: b.instrument, timeframe: b.timeframe as BarClosed['timeframe'], openTime: b.openTime, closeTime: b.closeTime, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume });
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    const venues = [...new Set(out.map((b) => b.venue))];
+    if (venues.length > 1) throw new Error(`${r.instrument} has ${r.timeframe} bars from several venues (${venues.join(', ')}); name one`);
+    return out;
+  };
+}
+
+/** Migrates the read models, follows the store from the checkpoints, and serves /api/v1 (+ /api/v1/ws). */
+export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedReadSide> {
+  const projector = new Projector(o.db, o.projector);
+  await projector.migrate();
+  const running = projector.run(o.store);
+  const read = createReadModels(o.db);
+  const clock = o.clock ?? { now: () => Date.now() };
+  const ids = o.ids ?? uuidv7Ids;
+  const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(o.backtestBars ?? barsFromReadModels(read)), clock, ids });
+  const commands = eventStoreCommands({ store: o.store, clock, ids, backtests });
+  let readVersion = 0;
+  const countCommits = projector.onCommitted(() => { readVersion++; });
+  const api = await startApiServer({
+    read, commands, backtests, store: o.store, token: o.token, readVersion: () => readVersion, ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...o.api,
+  });
+  let hub: WsHub | null = null;
+  const feed = createLiveFeed(projector, o.db, read, () => hub!);
+  hub = new WsHub({ token: o.token, snapshot: (c) => feed.snapshot(c), ...(o.api?.corsOrigins ? { origins: o.api.corsOrigins } : {}), ...o.ws });
+  hub.attach(api.server);
+  const h = hub;
+  return {
+    projector, running, read, backtests, api, hub: h, feed, wsUrl: `${api.url.replace('http', 'ws')}/api/v1/ws`,
+    async close() {
+      countCommits();
+      feed.stop();
+      await h.close();
+      await api.close();
+      await running.close();
+    },
+  };
+}
