@@ -2,6 +2,7 @@
 import { CorruptModelArtifact, FeatureSpecSchema, featureSpecHash, ModelIncompatible } from '@qts/core';
 import type { ModelInputs, ModelKind, Predictor } from '@qts/core';
 import { lstmForward } from './lstm-forward.ts';
+import { transformerForward } from './transformer-forward.ts';
 import { loadNetwork, predictNetwork, predictOne, saveNetwork } from './networks.ts';
 import type { NetworkArtifact } from './networks.ts';
 import type { tf } from './tf.ts';
@@ -46,12 +47,17 @@ abstract class Base {
 }
 
 export class NetworkModel extends Base implements TrainedModel {
-  /** Per-bar inference without tensor dispatch when the architecture allows (the LSTM); else tfjs. */
+  /** Per-bar inference without tensor dispatch when the architecture is ours (LSTM, Transformer); else tfjs. */
   private readonly fast: ((window: Float32Array) => number) | null;
 
   constructor(readonly kind: 'lstm' | 'transformer', version: string, inputs: ModelInputs, params: Readonly<Record<string, unknown>>, readonly network: tf.LayersModel) {
     super(version, inputs, params);
-    this.fast = kind === 'lstm' ? lstmForward(network) : null;
+    this.fast = kind === 'lstm' ? lstmForward(network) : transformerForward(network);
+  }
+
+  /** True when per-bar inference runs the plain forward pass rather than tfjs. */
+  get fastPath(): boolean {
+    return this.fast !== null;
   }
 
   predict(window: Float32Array): number {

@@ -4,7 +4,7 @@ import { BadModelInput, CorruptModelArtifact, ModelIncompatible, gate, mlStrateg
 import type { BarSeries } from '@qts/core';
 import { loadBars } from '@qts/core/testing';
 import { decodeArtifact, EnsembleModel, encodeArtifact, modelFromArtifact } from './models.ts';
-import type { TrainedModel } from './models.ts';
+import type { TrainedModel , NetworkModel } from './models.ts';
 import { initTf } from './tf.ts';
 import { trainModel } from './training.ts';
 import type { TrainOptions, TrainResult } from './training.ts';
@@ -79,10 +79,11 @@ describe('reproducibility', () => {
   }, 120_000);
 });
 
-describe('LSTM per-bar inference', () => {
+describe.each(['lstm', 'transformer'] as const)('%s per-bar inference', (kind) => {
   it('the plain forward pass agrees with tfjs to 1e-5 on every window', () => {
-    const m = trained.lstm!.model;
-    const { x, samples } = testInputs(trained.lstm!);
+    const m = trained[kind]!.model as NetworkModel;
+    expect(m.fastPath).toBe(true);
+    const { x, samples } = testInputs(trained[kind]!);
     const viaTf = m.predictBatch(x, samples);
     const w = m.window * m.scaler.mean.length;
     for (let s = 0; s < samples; s++) expect(Math.abs(m.predict(x.subarray(s * w, (s + 1) * w)) - viaTf[s]!)).toBeLessThan(1e-5);
