@@ -4,7 +4,7 @@ import { BadModelInput, CorruptModelArtifact, ModelIncompatible, gate, mlStrateg
 import type { BarSeries } from '@qts/core';
 import { loadBars } from '@qts/core/testing';
 import { decodeArtifact, EnsembleModel, encodeArtifact, modelFromArtifact } from './models.ts';
-import type { TrainedModel , NetworkModel } from './models.ts';
+import type { NetworkModel, TrainedModel } from './models.ts';
 import { initTf } from './tf.ts';
 import { trainModel } from './training.ts';
 import type { TrainOptions, TrainResult } from './training.ts';
