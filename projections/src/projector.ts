@@ -64,6 +64,13 @@ async function migrateOrThrow(m: Migrator, to?: typeof NO_MIGRATIONS): Promise<v
   if (error) throw error;
 }
 
+/** Errors that the same event will raise again on every retry: its data, not the infrastructure. */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'))) return true;
+  return e instanceof TypeError || e instanceof RangeError;
+}
+
 export class Projector {
   readonly projections: readonly Projection[];
   private readonly listeners = new Set<CommittedListener>();
@@ -158,6 +165,46 @@ export class Projector {
     }
   }
 
+  /**
+   * Like project, but an event that a projection cannot take because of its data (a database data or
+   * constraint error, or a TypeError/RangeError in the handler) is set aside for that projection as a
+   * dead letter (topic 'projection:<name>', offset = position) and its checkpoint moves past it, so one
+   * bad event never stalls a read model. Other errors (the database is down) are thrown for a retry.
+   */
+  async projectResilient(batch: readonly (StoredEvent | Positioned)[]): Promise<void> {
+    try {
+      await this.project(batch);
+      return;
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+    }
+    for (const one of batch) {
+      for (const p of this.projections) {
+        try {
+          await this.project([one], [p]);
+        } catch (e) {
+          if (!isDataError(e)) throw e;
+          this.options.onError?.(e);
+          await this.setAside(p, one, e);
+        }
+      }
+    }
+  }
+
+  private async setAside(p: Projection, x: Positioned, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('dead_letters').values({
+        topic: `projection:${p.name}`, partition: 0, offset: x.position.toString(), reason: `${x.event.type} ${x.event.id}: ${message}`.slice(0, 2000),
+        failure: JSON.stringify({ kind: 'ProjectionFailed', projection: p.name, eventId: x.event.id, type: x.event.type, message }),
+        raw_text: JSON.stringify(x.event), raw_base64: Buffer.from(JSON.stringify(x.event)).toString('base64'), received_at: Date.now(),
+      }).onConflict((oc) => oc.columns(['topic', 'partition', 'offset']).doNothing()).execute();
+      await trx.insertInto('projection_checkpoints').values({ name: p.name, position: x.position.toString(), updated_at: Date.now() })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`greatest(projection_checkpoints.position, excluded.position)`, updated_at: sql`excluded.updated_at` }))
+        .execute();
+    });
+  }
+
   /** Follows the store from the lowest checkpoint, writing batches; retries a failed batch with backoff. */
   run(store: EventStore): RunningProjector {
     let buffer: StoredEvent[] = [];
@@ -170,7 +217,7 @@ export class Projector {
 
     const write = async (batch: StoredEvent[]): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
-        try { await this.project(batch); return; } catch (error) {
+        try { await this.projectResilient(batch); return; } catch (error) {
           this.options.onError?.(error);
           if (closed) throw error;
           await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
