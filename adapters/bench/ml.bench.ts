@@ -1,5 +1,6 @@
 // Benchmark: ML inference latency per signal (mlStrategy.onBar with a 64-bar window: features + scaling + model) for each model, and LSTM training time on a year of hourly bars.
 // Run alone with `node --import tsx adapters/bench/ml.bench.ts`, or through `npm run bench`.
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mlStrategy, parseStrategyParams, repeatSeries, sliceSeries } from '@qts/core';
@@ -75,6 +76,8 @@ export async function benchMl(): Promise<BenchRow[]> {
     rows.push({ name: `ml: ${m.kind} inference p99 per signal, 64-bar window [${backend}]`, value: p99, unit: 'ms', target: '< 5 ms' });
   }
   ensemble.dispose();
+  // Latency tails on a shared 2-core machine are mostly scheduling: say how busy it was.
+  rows.push({ name: 'ml: machine load average (1 min) during the run', value: loadavg()[0]!, unit: 'runnable' });
   return rows;
 }
 

@@ -8,9 +8,8 @@ function weightsOf(layer: tf.layers.Layer): Weights {
   return layer.getWeights().map((w) => Float64Array.from(w.dataSync()));
 }
 
-/** out[T, n] = x[T, m] * w[m, n] + b[n]; optional relu. */
-function dense(x: Float64Array, steps: number, m: number, w: Float64Array, b: Float64Array, n: number, relu = false): Float64Array {
-  const out = new Float64Array(steps * n);
+/** out[T, n] = x[T, m] * w[m, n] + b[n]; optional relu. Writes into `out` (preallocated: no garbage per bar). */
+function dense(x: Float64Array, steps: number, m: number, w: Float64Array, b: Float64Array, n: number, out: Float64Array, relu = false): Float64Array {
   for (let t = 0; t < steps; t++) {
     const o = t * n;
     out.set(b, o);
@@ -25,8 +24,8 @@ function dense(x: Float64Array, steps: number, m: number, w: Float64Array, b: Fl
   return out;
 }
 
-function addLayerNorm(a: Float64Array, b: Float64Array, steps: number, d: number, gamma: Float64Array, beta: Float64Array, eps: number): Float64Array {
-  const out = new Float64Array(steps * d);
+/** out = LayerNorm(a + b); `out` may be `a`. */
+function addLayerNorm(a: Float64Array, b: Float64Array, steps: number, d: number, gamma: Float64Array, beta: Float64Array, eps: number, out: Float64Array): Float64Array {
   for (let t = 0; t < steps; t++) {
     let mean = 0;
     for (let j = 0; j < d; j++) mean += a[t * d + j]! + b[t * d + j]!;
@@ -37,26 +36,47 @@ function addLayerNorm(a: Float64Array, b: Float64Array, steps: number, d: number
       v += e * e;
     }
     const inv = 1 / Math.sqrt(v / d + eps);
-    for (let j = 0; j < d; j++) out[t * d + j] = (a[t * d + j]! + b[t * d + j]! - mean) * inv * gamma[j]! + beta[j]!;
+    for (let j = 0; j < d; j++) {
+      const at = t * d + j;
+      out[at] = (a[at]! + b[at]! - mean) * inv * gamma[j]! + beta[j]!;
+    }
   }
   return out;
 }
 
-function attention(x: Float64Array, steps: number, d: number, layer: MultiHeadSelfAttention): Float64Array {
-  const [wq, wk, wv, wo, bq, bk, bv, bo] = weightsOf(layer) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  const h = layer.heads;
-  const k = layer.keyDim;
+interface AttentionPlan {
+  readonly layer: MultiHeadSelfAttention;
+  readonly w: readonly Float64Array[];
+  readonly q: Float64Array;
+  readonly k: Float64Array;
+  readonly v: Float64Array;
+  readonly merged: Float64Array;
+  readonly scores: Float64Array;
+  readonly out: Float64Array;
+}
+
+function attentionPlan(layer: MultiHeadSelfAttention, steps: number, d: number): AttentionPlan {
+  const inner = layer.heads * layer.keyDim;
+  const buf = (): Float64Array => new Float64Array(steps * inner);
+  return { layer, w: weightsOf(layer), q: buf(), k: buf(), v: buf(), merged: buf(), scores: new Float64Array(steps), out: new Float64Array(steps * d) };
+}
+
+function attention(x: Float64Array, steps: number, d: number, p: AttentionPlan): Float64Array {
+  const [wq, wk, wv, wo, bq, bk, bv, bo] = p.w as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const h = p.layer.heads;
+  const k = p.layer.keyDim;
   const inner = h * k;
-  const q = dense(x, steps, d, wq, bq, inner);
-  const kk = dense(x, steps, d, wk, bk, inner);
-  const v = dense(x, steps, d, wv, bv, inner);
-  const merged = new Float64Array(steps * inner);
-  const scores = new Float64Array(steps);
+  const q = dense(x, steps, d, wq, bq, inner, p.q);
+  const kk = dense(x, steps, d, wk, bk, inner, p.k);
+  const v = dense(x, steps, d, wv, bv, inner, p.v);
+  const merged = p.merged;
+  merged.fill(0);
+  const scores = p.scores;
   const scale = 1 / Math.sqrt(k);
   for (let head = 0; head < h; head++) {
     const off = head * k;
     for (let i = 0; i < steps; i++) {
-      const last = layer.causal ? i : steps - 1;
+      const last = p.layer.causal ? i : steps - 1;
       let max = -Infinity;
       for (let j = 0; j <= last; j++) {
         let s = 0;
@@ -77,7 +97,7 @@ function attention(x: Float64Array, steps: number, d: number, layer: MultiHeadSe
       }
     }
   }
-  return dense(merged, steps, inner, wo, bo, d);
+  return dense(merged, steps, inner, wo, bo, d, p.out);
 }
 
 /**
@@ -109,19 +129,23 @@ export function transformerForward(model: tf.LayersModel): ((window: Float32Arra
     const [g2, b2] = weightsOf(ln2) as [Float64Array, Float64Array];
     const eps1 = (ln1.getConfig() as { epsilon: number }).epsilon;
     const eps2 = (ln2.getConfig() as { epsilon: number }).epsilon;
-    return { attn: layers[at] as MultiHeadSelfAttention, g1, b1, eps1, f1w, f1b, ff: f1b.length, f2w, f2b, g2, b2, eps2 };
+    return {
+      attn: attentionPlan(layers[at] as MultiHeadSelfAttention, steps, d), g1, b1, eps1, f1w, f1b, ff: f1b.length, f2w, f2b, g2, b2, eps2,
+      hidden: new Float64Array(steps * f1b.length), ffOut: new Float64Array(steps * d),
+    };
   });
   const [ow, ob] = weightsOf(layers.at(-1)!) as [Float64Array, Float64Array];
   const input = new Float64Array(steps * cols);
+  const x = new Float64Array(steps * d);
   return (window) => {
     if (window.length !== steps * cols) throw new RangeError(`window has ${window.length} values, the model takes ${steps}x${cols}`);
     input.set(window);
-    let x = dense(input, steps, cols, pw, pb, d);
+    dense(input, steps, cols, pw, pb, d, x);
     for (let i = 0; i < x.length; i++) x[i]! += pe[i]!;
     for (const p of plan) {
-      x = addLayerNorm(x, attention(x, steps, d, p.attn), steps, d, p.g1, p.b1, p.eps1);
-      const ff = dense(dense(x, steps, d, p.f1w, p.f1b, p.ff, true), steps, p.ff, p.f2w, p.f2b, d);
-      x = addLayerNorm(x, ff, steps, d, p.g2, p.b2, p.eps2);
+      addLayerNorm(x, attention(x, steps, d, p.attn), steps, d, p.g1, p.b1, p.eps1, x);
+      dense(dense(x, steps, d, p.f1w, p.f1b, p.ff, p.hidden, true), steps, p.ff, p.f2w, p.f2b, d, p.ffOut);
+      addLayerNorm(x, p.ffOut, steps, d, p.g2, p.b2, p.eps2, x);
     }
     let s = ob[0]!;
     for (let j = 0; j < d; j++) s += x[(steps - 1) * d + j]! * ow[j]!;
