@@ -6,7 +6,7 @@ import { loadBars } from '@qts/core/testing';
 import { decodeArtifact, EnsembleModel, encodeArtifact, modelFromArtifact } from './models.ts';
 import type { NetworkModel, TrainedModel } from './models.ts';
 import { initTf } from './tf.ts';
-import { trainModel } from './training.ts';
+import { trainModel, walkForwardEvaluate } from './training.ts';
 import type { TrainOptions, TrainResult } from './training.ts';
 
 const raw = loadBars('BTCUSDT-5m');
@@ -148,5 +148,21 @@ describe('LSTM strategy', () => {
     const longs = result.events!.filter((e) => e.type === 'SignalEmitted' && e.data.direction === 'long');
     expect(longs.length).toBeGreaterThan(0);
     for (const e of longs) expect(pAt.get((e.data as { asOf: number }).asOf)!).toBeGreaterThanOrEqual(0.55);
+  });
+});
+
+describe('walk-forward evaluation', () => {
+  it('trains one model per fold on the bars before its test range and pools the out-of-sample metrics', async () => {
+    const wf = await walkForwardEvaluate({ ...small, kind: 'xgboost', folds: 3 });
+    expect(wf.folds).toHaveLength(3);
+    let previousEnd = 0;
+    for (const f of wf.folds) {
+      expect(f.split.train.to + 4).toBeLessThan(f.split.test.from);
+      expect(f.split.test.from).toBeGreaterThanOrEqual(previousEnd);
+      previousEnd = f.split.test.to;
+      expect(f.metrics.samples).toBeGreaterThan(50);
+    }
+    expect(wf.pooled.samples).toBe(wf.folds.reduce((a, f) => a + f.metrics.samples, 0));
+    expect(previousEnd).toBe(n);
   });
 });

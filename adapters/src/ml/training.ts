@@ -1,7 +1,7 @@
 // Training a model from bars: features, labels, a purged hold-out split, train-only scaling, the network or trees, and out-of-sample metrics.
 import {
   classificationMetrics, computeFeatures, defaultFeatureSpec, directionLabels, featureNames, featureSpecHash, fitScaler,
-  flattenLastRows, holdoutSplit, sampleBars, tripleBarrierLabels, windowedSet,
+  flattenLastRows, holdoutSplit, sampleBars, sliceSeries, tripleBarrierLabels, walkForwardSplits, windowedSet,
 } from '@qts/core';
 import type { BarSeries, ClassificationMetrics, FeatureSpec, ModelInputs, ModelKind, Split, WindowedSet } from '@qts/core';
 import { BoostedTreesModel, EnsembleModel, NetworkModel } from './models.ts';
@@ -133,4 +133,47 @@ async function trainKind(kind: ModelKind, train: WindowedSet, inputs: ModelInput
       throw new RangeError(`unknown model kind ${String(never)}`);
     }
   }
+}
+
+export interface WalkForwardFoldResult {
+  readonly split: Split;
+  readonly metrics: ClassificationMetrics;
+}
+
+export interface WalkForwardEvaluation {
+  readonly folds: readonly WalkForwardFoldResult[];
+  /** Metrics over every fold's test samples pooled. */
+  readonly pooled: ClassificationMetrics;
+}
+
+/**
+ * Walk-forward evaluation: `folds` consecutive test ranges at the end of the data (together
+ * `testFraction` of it), each predicted by a model trained from scratch on every bar before it
+ * minus the purge/embargo gap, with its own train-only scaler.
+ */
+export async function walkForwardEvaluate(o: TrainOptions & { readonly folds: number }): Promise<WalkForwardEvaluation> {
+  if (!(Number.isInteger(o.folds) && o.folds >= 2)) throw new RangeError(`folds must be a whole number >= 2, got ${o.folds}`);
+  const spec = o.featureSpec ?? defaultFeatureSpec();
+  const window = o.window ?? 32;
+  const features = computeFeatures(o.series, spec);
+  const usable = o.series.length - features.firstReady;
+  const testBars = Math.floor((usable * (o.testFraction ?? 0.25)) / o.folds);
+  const splits = walkForwardSplits(o.series.length, {
+    trainBars: usable - o.folds * testBars, testBars, purge: o.horizon, embargo: o.embargo ?? window, start: features.firstReady,
+  });
+  const folds: WalkForwardFoldResult[] = [];
+  const p: number[] = [];
+  const y: number[] = [];
+  for (const split of splits) {
+    // Each fold trains on the bars up to its own test range only.
+    const r = await trainModel({ ...o, series: sliceSeries(o.series, 0, split.test.to), testFraction: (split.test.to - split.test.from) / (split.test.to - features.firstReady) });
+    folds.push({ split: r.split, metrics: r.metrics });
+    p.push(...r.testProbabilities);
+    const labels = o.labeling?.kind === 'triple-barrier'
+      ? tripleBarrierLabels(o.series, { takeProfit: o.labeling.takeProfit, stopLoss: o.labeling.stopLoss, horizon: o.horizon }).label
+      : directionLabels(o.series.close, o.horizon, o.labeling?.deadZone ?? 0);
+    for (const t of r.testBars) y.push(labels[t]!);
+    r.model.dispose();
+  }
+  return { folds, pooled: classificationMetrics(p, y) };
 }

@@ -28,6 +28,7 @@ interface TrainFlags {
   stopLoss: number;
   testFraction: number;
   embargo?: number;
+  folds?: number;
   longAbove: number;
   shortBelow: number;
   cash: number;
@@ -68,6 +69,7 @@ export function registerTrain(program: Command): void {
     .option('--stop-loss <fraction>', 'triple barrier: stop-loss distance', num('--stop-loss', 1e-6, 10), 0.01)
     .option('--test-fraction <f>', 'share of bars held out at the end', num('--test-fraction', 0.05, 0.9), 0.25)
     .option('--embargo <bars>', 'extra gap after the purge (default: the window)', num('--embargo', 0, 100000, true))
+    .option('--folds <n>', 'also evaluate walk-forward over n folds (a model per fold, trained only on bars before its test range)', num('--folds', 2, 50, true))
     .option('--long-above <p>', 'backtest: long when P(up) >= this', num('--long-above', 0.5, 1), 0.55)
     .option('--short-below <p>', 'backtest: short (flat when long-only) when P(up) <= this', num('--short-below', 0, 0.5), 0.45)
     .option('--cash <amount>', 'backtest starting cash', num('--cash', 1, 1e15), 10_000)
@@ -88,15 +90,17 @@ async function train(flags: TrainFlags): Promise<number> {
     const loaded = await loadBars(flags.data, { ...(flags.instrument ? { instrument: flags.instrument } : {}), ...(tf?.success ? { timeframe: tf.data } : {}) });
     const series = between(loaded.series, flags.from, flags.to);
     // Loaded here, not at the top: tfjs and the WASM modules cost every other command nothing.
-    const { FileModelStorage, initTf, ModelRegistry, trainModel } = await import('@qts/adapters/ml');
+    const { FileModelStorage, initTf, ModelRegistry, trainModel, walkForwardEvaluate } = await import('@qts/adapters/ml');
     const backend = await initTf((line) => process.stderr.write(`${line}\n`));
     const progress = progressBar(flags.model);
     const started = performance.now();
-    const result = await trainModel({
+    const options = {
       kind: flags.model, series, horizon: flags.horizon, window: flags.window, epochs: flags.epochs, batchSize: flags.batchSize, seed: flags.seed,
-      labeling: flags.labels === 'direction' ? { kind: 'direction', deadZone: flags.deadZone } : { kind: 'triple-barrier', takeProfit: flags.takeProfit, stopLoss: flags.stopLoss },
+      labeling: flags.labels === 'direction' ? { kind: 'direction', deadZone: flags.deadZone } as const : { kind: 'triple-barrier', takeProfit: flags.takeProfit, stopLoss: flags.stopLoss } as const,
       testFraction: flags.testFraction, ...(flags.embargo !== undefined ? { embargo: flags.embargo } : {}), onProgress: progress,
-    });
+    };
+    const walkForward = flags.folds === undefined ? null : await walkForwardEvaluate({ ...options, folds: flags.folds });
+    const result = await trainModel(options);
     process.stderr.write('\n');
     const trainSeconds = (performance.now() - started) / 1000;
     const bt = backtestModel(series, result, flags);
@@ -127,10 +131,17 @@ async function train(flags: TrainFlags): Promise<number> {
       featureSpecHash: featureSpecHash(result.model.featureSpec), features: result.featureNames,
       split: result.split, trainSamples: result.trainSamples, trainSeconds: Number(trainSeconds.toFixed(2)),
       outOfSample: result.metrics,
+      ...(walkForward ? { walkForward } : {}),
       backtest: { ...bt.model, buyAndHoldReturn: bt.buyAndHold },
     };
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else printReport(report, bt);
+    else {
+      printReport(report, bt);
+      for (const [i, f] of (walkForward?.folds ?? []).entries()) {
+        process.stdout.write(`fold ${i + 1}         test bars [${f.split.test.from}, ${f.split.test.to}): accuracy ${pct(f.metrics.accuracy)}, log loss ${f.metrics.logLoss.toFixed(4)}, ROC AUC ${f.metrics.rocAuc?.toFixed(4) ?? '-'}\n`);
+      }
+      if (walkForward) process.stdout.write(`walk-forward   pooled ${walkForward.pooled.samples} samples: accuracy ${pct(walkForward.pooled.accuracy)}, log loss ${walkForward.pooled.logLoss.toFixed(4)}, ROC AUC ${walkForward.pooled.rocAuc?.toFixed(4) ?? '-'}\n`);
+    }
     result.model.dispose();
     return 0;
   } catch (e) {
