@@ -27,7 +27,8 @@ function baseOptions(p: Palette, locale: string): DeepPartial<ChartOptions> {
     layout: { background: { color: p.bg }, textColor: p.fg, fontSize: 11, attributionLogo: false },
     grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
     rightPriceScale: { borderColor: p.grid },
-    timeScale: { borderColor: p.grid, timeVisible: true, secondsVisible: false },
+    // Conflation merges bars thinner than half a pixel, so zooming out over 100k candles stays cheap.
+    timeScale: { borderColor: p.grid, timeVisible: true, secondsVisible: false, enableConflation: true, minBarSpacing: 0.005 },
     crosshair: { mode: CrosshairMode.Normal },
     localization: { locale },
   };

@@ -56,3 +56,11 @@ export function applyDelta(channel: string, current: unknown, delta: unknown): u
     default: return delta;
   }
 }
+
+/** Two views of the same rows (the live feed, a fetch): per key, the row with the later `updatedAt`; order of `a` first. */
+export function newestByKey<T extends { updatedAt: number }>(a: readonly T[], b: readonly T[], key: (row: T) => string): T[] {
+  const out = new Map<string, T>();
+  for (const r of a) out.set(key(r), r);
+  for (const r of b) { const k = key(r); const cur = out.get(k); if (!cur || r.updatedAt > cur.updatedAt) out.set(k, r); }
+  return [...out.values()];
+}

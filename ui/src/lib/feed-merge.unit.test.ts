@@ -1,7 +1,7 @@
 // The live feed's folding of deltas into snapshots: gaps are detected, repeats are harmless, lists stay ordered.
 import { describe, expect, it } from 'vitest';
 import type { Bar } from './api.ts';
-import { applyDelta, mergeBars, mergeNewestFirst, sequence } from './feed-merge.ts';
+import { applyDelta, mergeBars, mergeNewestFirst, newestByKey, sequence } from './feed-merge.ts';
 
 const bar = (t: number, close = t): Bar => ({ venue: 'v', instrument: 'BTC/USDT', timeframe: '1m', openTime: t, closeTime: t + 60_000, open: close, high: close, low: close, close, volume: 1 });
 
@@ -49,5 +49,13 @@ describe('mergeNewestFirst and applyDelta', () => {
       .toEqual([{ account: 'p', strategyId: '*', instrument: 'BTC/USDT', quantity: 0 }, { account: 'p', strategyId: 's', instrument: 'BTC/USDT', quantity: 2 }]);
     expect(applyDelta('pnl', [{ account: 'p', equity: 1 }], [{ account: 'p', equity: 2 }])).toEqual([{ account: 'p', equity: 2 }]);
     expect(applyDelta('system', { risk: [], checkpoints: { a: 1 } }, { risk: [{ halted: true }] })).toEqual({ risk: [{ halted: true }], checkpoints: { a: 1 } });
+  });
+});
+
+describe('newestByKey', () => {
+  it('keeps, per key, the row changed last, whichever source it came from', () => {
+    const feed = [{ account: 'a', halted: false, updatedAt: 5 }, { account: 'b', halted: false, updatedAt: 9 }];
+    const fetched = [{ account: 'a', halted: true, updatedAt: 7 }, { account: 'b', halted: true, updatedAt: 3 }, { account: 'c', halted: false, updatedAt: 1 }];
+    expect(newestByKey(feed, fetched, (r) => r.account)).toEqual([{ account: 'a', halted: true, updatedAt: 7 }, { account: 'b', halted: false, updatedAt: 9 }, { account: 'c', halted: false, updatedAt: 1 }]);
   });
 });
