@@ -41,6 +41,9 @@ class Lane {
   readonly bars: Bar[] = [];
   readonly signals: Signal[] = [];
   readonly progress = new Map<string, number>();
+  /** Operator halts and resumes from the store, applied when event time reaches them. */
+  readonly risk: DomainEvent<'TradingHalted' | 'TradingResumed'>[] = [];
+  readonly appliedRisk = new Set<string>();
   lastOpenTime = -Infinity;
   /** Open time of the newest bar queued or traded: older deliveries are duplicates. */
   lastQueued = -Infinity;
@@ -78,14 +81,13 @@ function compareSignals(a: Signal, b: Signal): number {
   return a.data.asOf - b.data.asOf || (a.data.strategyId < b.data.strategyId ? -1 : a.data.strategyId > b.data.strategyId ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-const ts = (e: DomainEvent): number => (e.data as { ts: number }).ts;
-
 export class PaperExecutor {
   private readonly lanes = new Map<string, Lane>();
   /** The OrderRequested event of each order still at the venue: the cause of its venue events. */
   private readonly causes = new Map<string, DomainEvent>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly venueConfig: SimulatedVenueConfig;
+  private readonly manualRisk: DomainEvent<'TradingHalted' | 'TradingResumed'>[] = [];
 
   constructor(private readonly config: PaperExecutorConfig, private readonly deps: PaperExecutorDeps) {
     // As in a backtest (core/src/backtest/engine.ts): partial fills rounded to the desk's lot step.
@@ -108,6 +110,7 @@ export class PaperExecutor {
       });
       // The venue caps buys at the cash the desk holds, exactly as in a backtest.
       lane = new Lane(desk, new SimulatedVenue(this.venueConfig, () => desk.cash), this.config.strategiesByInstrument[instrument] ?? []);
+      lane.risk.push(...this.manualRisk);
       this.lanes.set(instrument, lane);
     }
     return lane;
@@ -135,7 +138,6 @@ export class PaperExecutor {
     return this.serial(async () => {
       const lane = this.lane(event.data.instrument);
       if (event.type === 'SignalEmitted') {
-        if (event.data.asOf <= lane.tradedThrough && this.isRecovered(event)) return;
         lane.enqueueSignal(event);
       } else if (lane.progress.has(event.data.strategyId)) {
         lane.progress.set(event.data.strategyId, Math.max(lane.progress.get(event.data.strategyId)!, event.data.asOf));
@@ -148,14 +150,15 @@ export class PaperExecutor {
   onRisk(event: DomainEvent<'TradingHalted' | 'TradingResumed'>): Promise<void> {
     return this.serial(async () => {
       if (event.data.account !== this.config.account) return;
-      for (const l of this.lanes.values()) l.desk.onEvent(event);
+      for (const l of this.lanes.values()) this.applyRisk(l, event);
     });
   }
 
-  /** Signals at or before the recovered frontier were decided before the restart. */
-  private recoveredThrough = new Map<string, number>();
-  private isRecovered(s: Signal): boolean {
-    return s.data.asOf <= (this.recoveredThrough.get(s.data.instrument) ?? -Infinity);
+  private applyRisk(lane: Lane, event: DomainEvent<'TradingHalted' | 'TradingResumed'>): void {
+    // A redelivered old halt must not undo a later resume: each operator event applies once per book.
+    if (lane.appliedRisk.has(event.id)) return;
+    lane.appliedRisk.add(event.id);
+    lane.desk.onEvent(event);
   }
 
   /** Trades queued bars and decides queued signals in event time, as far as the strategies' progress allows. */
@@ -171,6 +174,7 @@ export class PaperExecutor {
       const bar = lane.bars[0];
       if (bar && bar.data.openTime <= watermark && !(signal && signal.data.asOf <= bar.data.openTime)) {
         lane.bars.shift();
+        while (lane.risk.length > 0 && lane.risk[0]!.data.ts <= bar.data.openTime) this.applyRisk(lane, lane.risk.shift()!);
         await this.trade(lane, bar);
         continue;
       }
@@ -252,93 +256,49 @@ export class PaperExecutor {
   }
 
   /**
-   * Rebuilds every lane from the store by replay: stored bars up to the strategies' stored progress
-   * are traded again, with the stored decisions applied at their times (not decided again), through
-   * fresh desks and venues; venue events come out with their old ids (no-op appends) and any fill a
-   * crash cut off is appended now. Stored bars and signals beyond that frontier are queued.
+   * Rebuilds every lane from the store by replay: the stored bars, signals and progress markers go
+   * through the very scheduler live events go through, so each signal is decided again in event time
+   * on the state it had (decisions are deterministic and their ids derive from the signal: what was
+   * decided before the restart comes out identical and its appends are no-ops; what a crash cut off
+   * is decided and appended now). Manual halts and resumes apply at their times.
    */
-  async recover(): Promise<{ decisions: number; bars: number; queued: number }> {
-    const decisions = new Map<string, DomainEvent[]>();
-    const signals = new Map<string, Signal[]>();
-    const barStreams = new Map<string, string>();
-    const risk: DomainEvent[] = [];
+  async recover(): Promise<{ bars: number; signals: number }> {
+    let bars = 0;
+    let signals = 0;
     for await (const { event } of this.deps.store.readAll()) {
       switch (event.type) {
-        case 'OrderRequested':
-        case 'OrderRejected':
-          if (event.data.signalId !== null) push(decisions, event.data.instrument, event);
+        case 'BarClosed': {
+          if (!this.config.strategiesByInstrument[event.data.instrument]) break;
+          const lane = this.lane(event.data.instrument);
+          if (event.data.openTime <= lane.lastQueued) break;
+          lane.lastQueued = event.data.openTime;
+          lane.barMs = timeframeToMs(event.data.timeframe);
+          lane.bars.push(event);
+          bars++;
           break;
+        }
         case 'SignalEmitted':
-          push(signals, event.data.instrument, event);
+          this.lane(event.data.instrument).enqueueSignal(event);
+          signals++;
           break;
         case 'BarEvaluated': {
           const progress = this.lane(event.data.instrument).progress;
-          if (progress.has(event.data.strategyId)) progress.set(event.data.strategyId, event.data.asOf);
+          if (progress.has(event.data.strategyId)) progress.set(event.data.strategyId, Math.max(progress.get(event.data.strategyId)!, event.data.asOf));
           break;
         }
-        case 'BarClosed':
-          if (this.config.strategiesByInstrument[event.data.instrument]) barStreams.set(event.data.instrument, event.stream);
-          break;
         case 'TradingHalted':
         case 'TradingResumed':
-          if (event.data.account === this.config.account) risk.push(event);
+          // Halts the desk decided itself come back from the replay; only an operator's need replaying.
+          if (event.data.account === this.config.account && (event.type === 'TradingResumed' || event.data.reason.kind === 'Manual')) {
+            for (const lane of this.lanes.values()) lane.risk.push(event);
+            this.manualRisk.push(event);
+          }
           break;
         default:
           break;
       }
     }
-    let bars = 0;
-    let queued = 0;
-    let count = 0;
-    for (const [instrument, stream] of barStreams) {
-      const lane = this.lane(instrument);
-      const frontier = lane.watermark;
-      const pending = decisions.get(instrument) ?? [];
-      let d = 0;
-      let r = 0;
-      for await (const { event } of this.deps.store.readStream(stream)) {
-        if (event.type !== 'BarClosed') continue;
-        const bar = event.data;
-        if (bar.openTime > frontier) {
-          lane.bars.push(event);
-          lane.lastQueued = bar.openTime;
-          queued++;
-          continue;
-        }
-        // Halts and decisions taken at or before this bar's open come first, as they did live.
-        while (r < risk.length && ts(risk[r]!) <= bar.openTime) lane.desk.onEvent(risk[r++]!);
-        while (d < pending.length && ts(pending[d]!) <= bar.openTime) d = await this.replayDecisions(lane, pending, d);
-        await this.trade(lane, event);
-        lane.lastQueued = bar.openTime;
-        bars++;
-      }
-      while (d < pending.length && ts(pending[d]!) <= lane.tradedThrough) d = await this.replayDecisions(lane, pending, d);
-      count += d;
-      while (r < risk.length) lane.desk.onEvent(risk[r++]!);
-      this.recoveredThrough.set(instrument, lane.tradedThrough);
-      for (const s of signals.get(instrument) ?? []) {
-        if (s.data.asOf > lane.tradedThrough) {
-          lane.enqueueSignal(s);
-          queued++;
-        }
-      }
-      await this.pump(lane);
-    }
-    return { decisions: count, bars, queued };
+    for (const lane of this.lanes.values()) await this.pump(lane);
+    return { bars, signals };
   }
-
-  /** Replays the stored decisions of one signal (they share a cause) starting at index `from`. */
-  private async replayDecisions(lane: Lane, list: readonly DomainEvent[], from: number): Promise<number> {
-    const first = list[from]!;
-    let to = from + 1;
-    while (to < list.length && list[to]!.causationId === first.causationId) to++;
-    await this.applyDecisions(lane, list.slice(from, to), ts(first));
-    return to;
-  }
-}
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
