@@ -39,7 +39,7 @@ function inferenceLatency(model: Predictor, series: BarSeries): { p50: number; p
   const state = strategy.init(parseStrategyParams(strategy, {}));
   const bar = { instrument: series.instrument, venue: series.venue, timeframe: series.timeframe, openTime: 0, closeTime: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
   const times: number[] = [];
-  for (let i = 0; i < series.length && times.length < SIGNALS; i++) {
+  for (let i = 0; i < series.length && times.length < SIGNALS + WARMUP; i++) {
     bar.openTime = series.openTime[i]!; bar.closeTime = bar.openTime + 3_600_000;
     bar.open = series.open[i]!; bar.high = series.high[i]!; bar.low = series.low[i]!; bar.close = series.close[i]!; bar.volume = series.volume[i]!;
     const t0 = performance.now();
