@@ -192,6 +192,9 @@ describe('dashboard', () => {
     await go('live');
     await expect.poll(() => page.locator('[data-testid=equity]').textContent(), { timeout: 15_000 }).toMatch(/^자산 US\$[\d,]+\.\d\d$/);
     await expect.poll(() => page.locator('[data-testid=fills] tbody td').first().textContent()).toMatch(/^\d{2}\. \d{1,2}\. \d{1,2}\. (오전|오후)/);
+    // Back on the page, the chart keeps the instrument picked before and redraws at once.
+    expect(await page.inputValue('[data-testid=instrument]')).toBe('BTC/USDT');
+    await expect.poll(() => page.evaluate(candlePixels), { timeout: 15_000 }).toBeGreaterThan(500);
     await shot('live-ko');
     await page.click('[data-testid=theme]');
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');

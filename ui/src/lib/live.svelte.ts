@@ -80,3 +80,6 @@ export class LiveView {
     this.#curve = points;
   }
 }
+
+/** One for the app, so the chosen instrument, timeframe and overlays survive switching pages. */
+export const liveView = new LiveView();
