@@ -19,6 +19,8 @@ export interface CandleInput {
   readonly markers: readonly Marker[];
   readonly palette: Palette;
   readonly locale: string;
+  /** Called when the user scrolls to the oldest bar shown (load more history). */
+  readonly onOldestVisible?: () => void;
 }
 
 function baseOptions(p: Palette, locale: string): DeepPartial<ChartOptions> {
@@ -54,6 +56,8 @@ export function candleChart(input: () => CandleInput): Attachment<HTMLElement> {
     const lines: ISeriesApi<'Line'>[] = [];
     window.__qtsChart = { chart, candles };
     let shown: readonly Bar[] = [];
+    const nearLeftEdge = (r: { from: number } | null) => { if (r && r.from < 10) untrack(input).onOldestVisible?.(); };
+    chart.timeScale().subscribeVisibleLogicalRangeChange(nearLeftEdge);
 
     $effect(() => {
       const { palette: p, locale } = input();
@@ -73,8 +77,12 @@ export function candleChart(input: () => CandleInput): Attachment<HTMLElement> {
       if (sameHistory) {
         for (let i = prev.length - 1; i < bars.length; i++) { candles.update(candle(bars[i]!)); volume.update(vol(bars[i]!)); }
       } else {
+        // Older bars put in front: keep the view on the same bars instead of jumping by their count.
+        const range = chart.timeScale().getVisibleLogicalRange();
+        const added = prev.length > 0 && bars.length > prev.length && bars[bars.length - prev.length]?.openTime === prev[0]?.openTime ? bars.length - prev.length : 0;
         candles.setData(bars.map(candle));
         volume.setData(bars.map(vol));
+        if (added > 0 && range) chart.timeScale().setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
       }
       shown = bars;
     });
@@ -110,6 +118,7 @@ export function candleChart(input: () => CandleInput): Attachment<HTMLElement> {
     });
 
     return () => {
+      chart.timeScale().unsubscribeVisibleLogicalRangeChange(nearLeftEdge);
       if (window.__qtsChart?.chart === chart) delete window.__qtsChart;
       chart.remove();
     };

@@ -15,6 +15,17 @@ export class LiveView {
   #curve = $state.raw<EquityPoint[]>([]);
   #curveLoadedAt = -Infinity;
   #bars = $state.raw<FeedChannel<Bar[]> | null>(null);
+  /** Bars older than the live snapshot, loaded page by page when the chart is scrolled to its left edge. */
+  #history = $state.raw<Bar[]>([]);
+  #historyDone = false;
+  #loadingHistory: Promise<void> | null = null;
+  #all = $derived.by(() => {
+    const live = this.#bars?.data ?? [];
+    if (this.#history.length === 0) return live;
+    const last = this.#history[this.#history.length - 1]!.openTime;
+    const from = live.findIndex((b) => b.openTime > last);
+    return from === -1 ? this.#history : [...this.#history, ...live.slice(from)];
+  });
 
   get instruments(): Instrument[] { return this.#instruments; }
   get instrument(): string { return this.#instrument; }
@@ -24,11 +35,35 @@ export class LiveView {
   get smaPeriods(): number[] { return this.#smaPeriods; }
   set smaPeriods(v: number[]) { this.#smaPeriods = v.filter((p) => Number.isInteger(p) && p > 0 && p <= 1000); }
 
-  get bars(): Bar[] { return this.#bars?.data ?? []; }
+  get bars(): Bar[] { return this.#all; }
+
+  /**
+   * Loads up to `pageSize` bars before the first one shown (REST /bars, a time window ending at it);
+   * stops asking once a window comes back empty.
+   */
+  loadOlder(pageSize = 1000): Promise<void> {
+    const first = this.#all[0];
+    if (!first || this.#historyDone || this.#loadingHistory) return this.#loadingHistory ?? Promise.resolve();
+    const key = `${this.#instrument}:${this.#timeframe}`;
+    const tf = timeframeMs(this.#timeframe);
+    this.#loadingHistory = (async () => {
+      try {
+        const page = await get<{ items: Bar[] }>(`/bars${query({ instrument: this.#instrument, timeframe: this.#timeframe, venue: first.venue, from: Math.max(0, first.openTime - pageSize * tf), to: first.openTime, limit: pageSize })}`);
+        if (key !== `${this.#instrument}:${this.#timeframe}`) return;
+        if (page.items.length === 0) { this.#historyDone = true; return; }
+        this.#history = [...page.items, ...this.#history];
+      } finally {
+        this.#loadingHistory = null;
+      }
+    })();
+    return this.#loadingHistory;
+  }
 
   /** Called from event handlers and async callbacks only, never while rendering (see LiveFeed's constructor). */
   #pick(): void {
     this.#bars = this.#instrument ? feed.channel<Bar[]>(`bars:${this.#instrument}:${this.#timeframe}`) : null;
+    this.#history = [];
+    this.#historyDone = false;
   }
   get signals(): Signal[] { return feed.channel<Signal[]>('signals').data ?? []; }
   get fills(): Fill[] { return feed.channel<Fill[]>('fills').data ?? []; }
