@@ -16,7 +16,7 @@ const en = {
   totalReturn: 'Total return', sharpe: 'Sharpe', sortino: 'Sortino', maxDrawdown: 'Max drawdown', winRate: 'Win rate', profitFactor: 'Profit factor',
   cagr: 'CAGR', calmar: 'Calmar', exposure: 'Exposure', finalEquity: 'Final equity', totalFees: 'Total fees', bars: 'Bars', models: 'Models',
   tokenForLive: 'Live updates need the API token; showing polled data.', enterToken: 'Enter token', overlay: 'Overlays', sma: 'SMA',
-  cancelRequested: 'cancel requested', saved: 'saved', failed: 'failed', reason: 'Reason', idle: 'idle',
+  cancelRequested: 'cancel requested', saved: 'saved', failed: 'failed', reason: 'Reason', idle: 'idle', breaches: 'Breaches', confirm: 'Confirm',
 };
 type Key = keyof typeof en;
 const ko: Record<Key, string> = {
@@ -36,7 +36,7 @@ const ko: Record<Key, string> = {
   totalReturn: '총 수익률', sharpe: '샤프', sortino: '소르티노', maxDrawdown: '최대 낙폭', winRate: '승률', profitFactor: '손익비',
   cagr: '연복리 수익률', calmar: '칼마', exposure: '시장 노출', finalEquity: '최종 자산', totalFees: '총 수수료', bars: '봉 수', models: '모델',
   tokenForLive: '실시간 업데이트에는 API 토큰이 필요합니다. 주기적으로 조회한 데이터를 표시합니다.', enterToken: '토큰 입력', overlay: '오버레이', sma: '이동평균',
-  cancelRequested: '취소 요청됨', saved: '저장됨', failed: '실패', reason: '사유', idle: '대기',
+  cancelRequested: '취소 요청됨', saved: '저장됨', failed: '실패', reason: '사유', idle: '대기', breaches: '한도 위반', confirm: '확인 필요',
 };
 const tables = { en, ko } as const;
 export type Lang = keyof typeof tables;
