@@ -74,6 +74,10 @@ describe('embedded system on recorded data', () => {
     }, { timeoutMs: 30_000 });
     const equity = book.cash + book.position * series.close[series.length - 1]!;
     expect(equity).toBeCloseTo(expected.equityCurve.equity[series.length - 1]!, 6);
+    // The configured strategy's start is on record once, for the audit and the read models.
+    const control = [];
+    for await (const s of infra.store.readStream('strategy-sma-btc')) control.push(s.event);
+    expect(control).toMatchObject([{ type: 'StrategyStarted', data: { kind: 'sma-cross', by: 'config', params: { fast: 10, slow: 30 } } }]);
   });
 
   it('resumes after a stop mid-replay with no event twice and the same final books', async () => {

@@ -1,7 +1,7 @@
 // The strategy worker: bars in, signals and progress markers out. Its state is rebuilt from stored events.
 import { catalog, derivedId, makeEvent, topics, type BarClosed, type DomainEvent } from '@qts/schemas';
 import {
-  builtInStrategies, parseStrategyParams, signalData, ValidationError,
+  builtInStrategies, parseStrategyParams, signalData, ValidationError, WrongExpectedRevision,
   type AnyStrategy, type Bus, type Clock, type Consumer, type EventStore,
 } from '@qts/core';
 import type { Logger } from '../runtime/log.ts';
@@ -39,6 +39,11 @@ export function strategyFor(kind: string): AnyStrategy {
 export class StrategyRunner {
   private state: unknown;
   private lastOpenTime = -Infinity;
+  /**
+   * A stopped strategy keeps evaluating bars (its indicators stay warm, its progress markers keep the
+   * executor's event time moving) but emits no signal until it is started again.
+   */
+  running = true;
   private readonly strategy: AnyStrategy;
 
   constructor(readonly instance: StrategyInstance, private readonly clock: Clock) {
@@ -53,6 +58,16 @@ export class StrategyRunner {
 
   get progressStream(): string {
     return catalog.BarEvaluated.stream({ strategyId: this.instance.id } as never);
+  }
+
+  /** The strategy's control stream: started and stopped as the operator left it (default: started). */
+  async recoverControl(store: EventStore): Promise<void> {
+    for await (const s of store.readStream(`strategy-${this.instance.id}`)) this.onControl(s.event);
+  }
+
+  onControl(event: DomainEvent): void {
+    if (event.type === 'StrategyStarted' && event.data.strategyId === this.instance.id) this.running = true;
+    else if (event.type === 'StrategyStopped' && event.data.strategyId === this.instance.id) this.running = false;
   }
 
   /**
@@ -92,8 +107,9 @@ export class StrategyRunner {
       causationId: source.id,
       correlationId: source.correlationId,
     });
-    const out: DomainEvent[] = intents.map((intent, n) => makeEvent('SignalEmitted', signalData(i.id, bar, intent), { ...ctx(`signal${n}`), meta: { strategyKind: i.kind } }));
-    out.push(makeEvent('BarEvaluated', { strategyId: i.id, instrument: i.instrument, asOf: bar.closeTime, signals: intents.length }, ctx('evaluated')));
+    const emitted = this.running ? intents : [];
+    const out: DomainEvent[] = emitted.map((intent, n) => makeEvent('SignalEmitted', signalData(i.id, bar, intent), { ...ctx(`signal${n}`), meta: { strategyKind: i.kind } }));
+    out.push(makeEvent('BarEvaluated', { strategyId: i.id, instrument: i.instrument, asOf: bar.closeTime, signals: emitted.length }, ctx('evaluated')));
     return out;
   }
 }
@@ -111,15 +127,37 @@ export async function startStrategyWorker(instance: StrategyInstance, deps: Stra
       if (s.type === 'SignalEmitted') log.info({ signalId: s.id, correlationId: s.correlationId, direction: s.data.direction, price: s.data.price }, 'signal emitted');
     }
   };
+  await recordStarted(instance, deps);
+  await runner.recoverControl(deps.store);
   const { warmed, pending } = await runner.recover(deps.store, deps.warmupBars ?? 2_000);
   for (const bar of pending) await publish(bar);
   log.info({ warmed, reevaluated: pending.length, kind: instance.kind, instrument: instance.instrument }, 'strategy recovered from stored bars');
   return deps.bus.consume({
     groupId: `strategy.${instance.id}`,
-    topics: [topics.bars],
+    topics: [topics.bars, topics.strategy],
     fromBeginning: true,
     handler: async (event) => {
       if (event.type === 'BarClosed') await publish(event);
+      else if (event.type === 'StrategyStarted' || event.type === 'StrategyStopped') {
+        runner.onControl(event);
+        log.info({ running: runner.running }, event.type === 'StrategyStarted' ? 'strategy started' : 'strategy stopped');
+      }
     },
   });
+}
+
+/** A strategy from the config is a fact too: its first start is recorded once, for the audit and the read models. */
+async function recordStarted(instance: StrategyInstance, deps: StrategyWorkerDeps): Promise<void> {
+  const now = deps.clock.now();
+  const event = makeEvent('StrategyStarted', {
+    strategyId: instance.id, kind: instance.kind, instruments: [instance.instrument], timeframe: instance.timeframe,
+    params: instance.params, by: 'config', ts: now,
+  }, { id: derivedId(`strategy-started:${instance.id}`, now), occurredAt: now, recordedAt: now });
+  try {
+    await deps.store.append(event.stream, [event], 'no_stream');
+  } catch (e) {
+    if (e instanceof WrongExpectedRevision) return; // started before: the stored history stands
+    throw e;
+  }
+  await deps.bus.publish(topics.strategy, event.key, [event]);
 }
