@@ -16,6 +16,9 @@ const benches: Bench[] = [
   { name: 'backtest', load: async () => (await import('../../../core/bench/backtest.bench.ts')).benchBacktest },
   { name: 'event-store', load: async () => (await import('../../../adapters/bench/event-store.bench.ts')).benchEventStore },
   { name: 'kafka', load: async () => (await import('../../../adapters/bench/kafka.bench.ts')).benchKafka },
+  { name: 'projector', load: async () => (await import('../../../projections/bench/projector.bench.ts')).benchProjector },
+  { name: 'ccxt-venue', load: async () => (await import('../../../adapters/bench/ccxt-venue.bench.ts')).benchCcxtVenue },
+  { name: 'ml', load: async () => (await import('../../../adapters/bench/ml.bench.ts')).benchMl },
 ];
 
 const only = process.argv.slice(2);
