@@ -5,7 +5,7 @@ import { Atr } from '../indicators/atr.ts';
 import { decideOrders, type ExecutionContext, type ExecutorConfig, type OrderDecision, type VenueRules } from '../executor/index.ts';
 import { applyFill, emptyPortfolio, equityExact, markPrice, positionOf, type Portfolio } from '../portfolio/index.ts';
 import { evolveRisk, initialRiskState, markEquity, type RiskLimits, type RiskState } from '../risk/index.ts';
-import { quoteCurrency, type SimulatedVenueConfig } from '../venue/simulated-venue.ts';
+import { quoteCurrency, SimulatedVenue, defaultVenueConfig, type SimulatedVenueConfig } from '../venue/simulated-venue.ts';
 
 export interface DeskOptions {
   /** Starting cash in the quote currency. Default 10,000. */
@@ -103,4 +103,14 @@ export class Desk {
     if (lastPrice > 0) this.portfolio = markPrice(this.portfolio, this.instrument, lastPrice, ts);
     return equityExact(this.portfolio).toNumber();
   }
+}
+
+/**
+ * A desk and the simulated venue it trades on, wired the one way a backtest and the live paper executor
+ * both use: partial fills rounded to the desk's lot step, and buys capped by the desk's cash (a spot account).
+ */
+export function openPaperBook(instrument: string, venue: Partial<SimulatedVenueConfig>, options: DeskOptions): { desk: Desk; venue: SimulatedVenue; venueConfig: SimulatedVenueConfig } {
+  const venueConfig: SimulatedVenueConfig = { ...defaultVenueConfig, lotStep: options.rules?.lotStep ?? 1e-8, ...venue };
+  const desk = new Desk(instrument, venueConfig, options);
+  return { desk, venue: new SimulatedVenue(venueConfig, () => desk.cash), venueConfig };
 }

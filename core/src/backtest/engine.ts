@@ -13,8 +13,8 @@ import type { BarClosed, DomainEvent } from '@qts/schemas';
 import { timeframeToMs } from '@qts/schemas';
 import { VirtualClock } from '../ports/clock.ts';
 import { signalData, type Strategy } from '../strategies/strategy.ts';
-import { SimulatedVenue, defaultVenueConfig, type SimulatedVenueConfig, type VenueEvent } from '../venue/simulated-venue.ts';
-import { Desk, type DeskOptions } from './desk.ts';
+import type { SimulatedVenueConfig, VenueEvent } from '../venue/simulated-venue.ts';
+import { openPaperBook, type DeskOptions } from './desk.ts';
 import { EventLog, type LoggedEvent } from './event-log.ts';
 import { computeMetrics, periodsPerYearFor, type Metrics } from './metrics.ts';
 import { seriesFromBars, type BarSeries } from './series.ts';
@@ -73,10 +73,7 @@ export function runBacktest<P, S>(input: BacktestInput<P, S>): BacktestResult {
   const tradeFrom = input.tradeFrom ?? 0;
   const log = new EventLog(seed, input.keepEvents ?? false);
   const clock = new VirtualClock(n > 0 ? series.openTime[0]! : 0);
-  const venueConfig: SimulatedVenueConfig = { ...defaultVenueConfig, lotStep: input.rules?.lotStep ?? 1e-8, ...input.venue };
-  const desk = new Desk(series.instrument, venueConfig, input);
-  // A spot account: buys are capped by the cash at the fill price (see SimulatedVenue).
-  const venue = new SimulatedVenue(venueConfig, () => desk.cash);
+  const { desk, venue } = openPaperBook(series.instrument, input.venue ?? {}, input);
   const book = new TradeBook(series.instrument);
   const causes = new Map<string, LoggedEvent>();
 

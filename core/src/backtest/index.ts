@@ -1,7 +1,7 @@
 // Backtests by replay: the engine, its bar series, CSV input, metrics, round trips, sweeps and walk-forward.
 export { runBacktest } from './engine.ts';
 export type { BacktestInput, BacktestResult, EquityCurve } from './engine.ts';
-export { Desk, defaultExecutorConfig } from './desk.ts';
+export { Desk, defaultExecutorConfig, openPaperBook } from './desk.ts';
 export type { DeskOptions } from './desk.ts';
 export { EventLog, eventLine, hashEventLog } from './event-log.ts';
 export type { LoggedEvent } from './event-log.ts';

@@ -11,8 +11,8 @@
 // same ids, so one order per signal and one fill per fill. On start it recovers by replay of the store.
 import { catalog, derivedId, makeEvent, timeframeToMs, type DomainEvent, type EventData, type EventType } from '@qts/schemas';
 import {
-  Desk, SimulatedVenue, defaultVenueConfig,
-  type Bus, type Clock, type DeskOptions, type EventStore, type SimulatedVenueConfig, type VenueEvent,
+  openPaperBook,
+  type Bus, type Clock, type Desk, type DeskOptions, type EventStore, type SimulatedVenue, type SimulatedVenueConfig, type VenueEvent,
 } from '@qts/core';
 import type { Logger } from '../runtime/log.ts';
 
@@ -86,13 +86,9 @@ export class PaperExecutor {
   /** The OrderRequested event of each order still at the venue: the cause of its venue events. */
   private readonly causes = new Map<string, DomainEvent>();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly venueConfig: SimulatedVenueConfig;
   private readonly manualRisk: DomainEvent<'TradingHalted' | 'TradingResumed'>[] = [];
 
-  constructor(private readonly config: PaperExecutorConfig, private readonly deps: PaperExecutorDeps) {
-    // As in a backtest (core/src/backtest/engine.ts): partial fills rounded to the desk's lot step.
-    this.venueConfig = { ...defaultVenueConfig, venue: 'paper', lotStep: config.desk.rules?.lotStep ?? 1e-8, ...config.venue };
-  }
+  constructor(private readonly config: PaperExecutorConfig, private readonly deps: PaperExecutorDeps) {}
 
   /** One state change at a time: handlers of three consumers interleave on the event loop. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
@@ -104,12 +100,12 @@ export class PaperExecutor {
   private lane(instrument: string): Lane {
     let lane = this.lanes.get(instrument);
     if (!lane) {
-      const desk = new Desk(instrument, this.venueConfig, {
+      // The very desk and venue wiring a backtest uses (lot-step fills, buys capped by cash).
+      const { desk, venue } = openPaperBook(instrument, { venue: 'paper', ...this.config.venue }, {
         ...this.config.desk, cash: this.config.cash,
-        executor: { ...this.config.desk.executor, account: this.config.account, venue: this.venueConfig.venue! },
+        executor: { ...this.config.desk.executor, account: this.config.account, venue: this.config.venue.venue ?? 'paper' },
       });
-      // The venue caps buys at the cash the desk holds, exactly as in a backtest.
-      lane = new Lane(desk, new SimulatedVenue(this.venueConfig, () => desk.cash), this.config.strategiesByInstrument[instrument] ?? []);
+      lane = new Lane(desk, venue, this.config.strategiesByInstrument[instrument] ?? []);
       lane.risk.push(...this.manualRisk);
       this.lanes.set(instrument, lane);
     }
