@@ -73,7 +73,9 @@ export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedRead
   });
   let hub: WsHub | null = null;
   const feed = createLiveFeed(projector, o.db, read, () => hub!);
-  hub = new WsHub({ token: o.token, snapshot: (c) => feed.snapshot(c), ...(o.api?.corsOrigins ? { origins: o.api.corsOrigins } : {}), ...o.ws });
+  // The dashboard served from this very origin may always connect; other browser origins only when configured.
+  const origins = [api.url, api.url.replace('127.0.0.1', 'localhost'), ...(o.api?.corsOrigins ?? [])];
+  hub = new WsHub({ token: o.token, snapshot: (c) => feed.snapshot(c), origins, ...(o.api?.log ? { log: o.api.log } : {}), ...o.ws });
   hub.attach(api.server);
   const h = hub;
   return {

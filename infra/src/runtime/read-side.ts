@@ -4,11 +4,12 @@ import type { RequestListener, Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import express from 'express';
 import {
-  barsBacktestRunner, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, loadOrCreateApiToken, startApiServer, WsHub,
+  barsBacktestRunner, createPostgresDb, eventStoreCommands, inProcessBacktestJobs, loadOrCreateApiToken, startApiServer,
   type ApiServer, type PgDatabase,
 } from '@qts/adapters';
 import {
-  Projector, barsFromReadModels, createLiveFeed, createPositionsProjection, createReadModels, defaultProjections, type LiveFeed, type ReadDb, type RunningProjector,
+  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, serveReadSide,
+  type ReadDb, type RunningProjector,
 } from '@qts/projections';
 import { uuidv7Ids } from '@qts/schemas';
 import type { Clock } from '@qts/core';
@@ -51,41 +52,46 @@ export async function startReadSide(
   // Equity in the read models starts from the account's configured cash, as the executor's books do.
   const positions = createPositionsProjection({ startingCash: { [config.account]: config.cash } });
   const projections = defaultProjections.map((p) => (p.name === positions.name ? positions : p));
-  const projector = new Projector(db, { projections, onError: (e) => log.error({ err: e, worker: 'projector' }, 'projection batch failed; retrying') });
+  const onError = (e: unknown) => log.error({ err: e, worker: 'projector' }, 'projection batch failed; retrying');
+  const apiLog = log.child({ worker: 'api' });
+  const token = parts.api ? loadOrCreateApiToken({ envToken: secrets.apiToken, hashFile: resolve(config.dataDir, 'api-token.sha256') }) : null;
+  // Commands append to the store and publish to the bus, so workers on the bus (the executor) see them.
+  const commandStore = publishingStore(infra.store, infra.bus);
+  const apiOptions = {
+    readAccess: config.api.readRequiresToken ? ('token' as const) : ('loopback' as const),
+    ...(config.api.uiOrigin ? { corsOrigins: [config.api.uiOrigin] } : {}),
+    log: (level: 'info' | 'warn' | 'error', msg: string, detail?: unknown) => apiLog[level]({ detail }, msg),
+  };
+
+  if (parts.projector && parts.api) {
+    // One process: projector, REST API, live websocket feed and dashboard share the port and the commits.
+    const served = await serveReadSide({
+      db, store: commandStore, token: token!, host: config.api.host, port: config.api.port, api: apiOptions, projector: { projections, onError }, clock,
+    });
+    serveDashboard(served.api.server);
+    return {
+      api: served.api, generatedToken: token!.generated, projector: served.running,
+      async close() {
+        await served.close();
+        if (owned) await database.close();
+      },
+    };
+  }
+
+  const projector = new Projector(db, { projections, onError });
   await projector.migrate();
   const running = parts.projector ? projector.run(infra.store) : null;
   let api: ApiServer | null = null;
-  let generatedToken: string | null = null;
-  let hub: WsHub | null = null;
-  let feed: LiveFeed | null = null;
-  if (parts.api) {
+  if (token) {
     const read = createReadModels(db);
     const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
-    const commands = eventStoreCommands({ store: publishingStore(infra.store, infra.bus), clock, ids: uuidv7Ids, backtests });
-    const token = loadOrCreateApiToken({ envToken: secrets.apiToken, hashFile: resolve(config.dataDir, 'api-token.sha256') });
-    generatedToken = token.generated;
-    const apiLog = log.child({ worker: 'api' });
-    api = await startApiServer({
-      read, commands, backtests, store: infra.store, token, host: config.api.host, port: config.api.port,
-      readAccess: config.api.readRequiresToken ? 'token' : 'loopback',
-      ...(config.api.uiOrigin ? { corsOrigins: [config.api.uiOrigin] } : {}),
-      log: (level, msg, detail) => apiLog[level]({ detail }, msg),
-    });
+    const commands = eventStoreCommands({ store: commandStore, clock, ids: uuidv7Ids, backtests });
+    api = await startApiServer({ read, commands, backtests, store: infra.store, token, host: config.api.host, port: config.api.port, ...apiOptions });
     serveDashboard(api.server);
-    // The live feed at /api/v1/ws for the dashboard served from this origin (and the configured UI origin).
-    const liveFeed = createLiveFeed(projector, db, read, () => hub!);
-    feed = liveFeed;
-    hub = new WsHub({
-      token, snapshot: (c) => liveFeed.snapshot(c), log: (level, msg, detail) => apiLog[level]({ detail }, msg),
-      origins: [api.url, api.url.replace('127.0.0.1', 'localhost'), ...(config.api.uiOrigin ? [config.api.uiOrigin] : [])],
-    });
-    hub.attach(api.server);
   }
   return {
-    api, generatedToken, projector: running,
+    api, generatedToken: token?.generated ?? null, projector: running,
     async close() {
-      feed?.stop();
-      await hub?.close();
       await api?.close();
       await running?.close();
       if (owned) await database.close();
