@@ -57,7 +57,8 @@ export const catalog = {
     upcasters: { 1: upcastBarClosedV1 as (data: never) => unknown },
   }),
   SignalEmitted: define(topics.signals, SignalEmittedV1, (d) => `signals-${d.strategyId}`, byInstrument),
-  BarEvaluated: define(topics.signals, BarEvaluatedV1, (d) => `evaluations-${d.strategyId}`, byInstrument),
+  // One stream with the signals it follows: a store never holds a progress marker without the signals before it.
+  BarEvaluated: define(topics.signals, BarEvaluatedV1, (d) => `signals-${d.strategyId}`, byInstrument),
   OrderRequested: define(topics.orders, OrderRequestedV1, (d) => `order-${d.clientOrderId}`, byInstrument),
   OrderRejected: define(topics.orders, OrderRejectedV1, (d) => `order-${d.clientOrderId}`, byInstrument),
   OrderSubmitted: define(topics.orders, OrderSubmittedV1, (d) => `order-${d.clientOrderId}`, byInstrument),

@@ -77,8 +77,12 @@ export class StrategyRunner {
    */
   async recover(store: EventStore, warmupBars: number): Promise<{ warmed: number; pending: DomainEvent<'BarClosed'>[] }> {
     let progress = -Infinity;
-    for await (const s of store.readStream(this.progressStream, { direction: 'backwards', maxCount: 1 })) {
-      if (s.event.type === 'BarEvaluated') progress = s.event.data.asOf;
+    // The marker follows its signals in the same stream: the newest marker is at most a few events back.
+    for await (const s of store.readStream(this.progressStream, { direction: 'backwards' })) {
+      if (s.event.type === 'BarEvaluated') {
+        progress = s.event.data.asOf;
+        break;
+      }
     }
     const warm: BarClosed[] = [];
     const pending: DomainEvent<'BarClosed'>[] = [];
