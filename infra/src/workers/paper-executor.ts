@@ -123,6 +123,7 @@ export class PaperExecutor {
     return this.serial(async () => {
       const lane = this.lane(event.data.instrument);
       if (event.data.openTime <= lane.lastQueued) return; // redelivered or replayed: already queued or traded
+      await this.keep(event);
       lane.lastQueued = event.data.openTime;
       lane.barMs = timeframeToMs(event.data.timeframe);
       lane.bars.push(event);
@@ -134,12 +135,25 @@ export class PaperExecutor {
     return this.serial(async () => {
       const lane = this.lane(event.data.instrument);
       if (event.type === 'SignalEmitted') {
+        if (lane.seenSignals.has(event.id)) return;
+        await this.keep(event);
         lane.enqueueSignal(event);
-      } else if (lane.progress.has(event.data.strategyId)) {
-        lane.progress.set(event.data.strategyId, Math.max(lane.progress.get(event.data.strategyId)!, event.data.asOf));
+      } else if (lane.progress.has(event.data.strategyId) && event.data.asOf > lane.progress.get(event.data.strategyId)!) {
+        await this.keep(event);
+        lane.progress.set(event.data.strategyId, event.data.asOf);
       }
       await this.pump(lane);
     });
+  }
+
+  /**
+   * An input is in the store before the bus hears it was handled: the consumer commits its offset when
+   * the handler returns, and a restart recovers from the store, so an input acknowledged but not yet
+   * recorded (the recorder lags) would be lost to this executor: a bar skipped fills an order on the
+   * wrong bar. Idempotent by id: the recorder's later append of the same event is a no-op.
+   */
+  private async keep(event: DomainEvent): Promise<void> {
+    await this.deps.store.append(event.stream, [event], 'any');
   }
 
   /** Halts and resumes decided elsewhere (the API's kill switch) apply to every book at once. */

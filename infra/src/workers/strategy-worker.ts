@@ -95,11 +95,16 @@ export class StrategyRunner {
     return { warmed: warm.length, pending: pending.reverse() };
   }
 
+  /** A bar of this instance's series newer than the last it evaluated. */
+  wants(bar: BarClosed): boolean {
+    const i = this.instance;
+    return bar.instrument === i.instrument && bar.timeframe === i.timeframe && bar.venue === i.venue && bar.openTime > this.lastOpenTime;
+  }
+
   /** Signals for this bar followed by its BarEvaluated marker; nothing for another series or a bar already seen. */
   evaluate(bar: BarClosed, source: DomainEvent<'BarClosed'> | null): DomainEvent[] {
     const i = this.instance;
-    if (bar.instrument !== i.instrument || bar.timeframe !== i.timeframe || bar.venue !== i.venue) return [];
-    if (bar.openTime <= this.lastOpenTime) return [];
+    if (!this.wants(bar)) return [];
     this.lastOpenTime = bar.openTime;
     const [next, intents] = this.strategy.onBar(this.state, bar);
     this.state = next;
@@ -141,7 +146,13 @@ export async function startStrategyWorker(instance: StrategyInstance, deps: Stra
     topics: [topics.bars, topics.strategy],
     fromBeginning: true,
     handler: async (event) => {
-      if (event.type === 'BarClosed') await publish(event);
+      if (event.type === 'BarClosed') {
+        if (!runner.wants(event.data)) return;
+        // Recorded before its offset is committed: a restart warms up from the store, and a bar acknowledged
+        // but not yet recorded (the recorder lags) would be missing from the indicators' history.
+        await deps.store.append(event.stream, [event], 'any');
+        await publish(event);
+      }
       else if (event.type === 'StrategyStarted' || event.type === 'StrategyStopped') {
         runner.onControl(event);
         log.info({ running: runner.running }, event.type === 'StrategyStarted' ? 'strategy started' : 'strategy stopped');

@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { barAt, parseBarsCsv } from '@qts/core';
-import { makeEvent, seededIds, type DomainEvent } from '@qts/schemas';
-import { StrategyRunner } from './strategy-worker.ts';
+import { InMemoryEventStore, InProcessBus } from '@qts/adapters';
+import { eventually } from '@qts/adapters/testing';
+import { allTopics, makeEvent, seededIds, topics, type DomainEvent } from '@qts/schemas';
+import { createLogger } from '../runtime/log.ts';
+import { StrategyRunner, startStrategyWorker } from './strategy-worker.ts';
 import { barEvent } from './replay-ingest.ts';
 
 const series = parseBarsCsv(readFileSync(resolve(import.meta.dirname, '../../data/sample/BTCUSDT-5m.csv'), 'utf8'), { instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }).series;
@@ -48,5 +51,40 @@ describe('StrategyRunner', () => {
     const expected = always.filter((e) => e.type === 'SignalEmitted' && e.data.asOf > series.openTime[400]!).map((e) => e.id);
     expect(resumed).toEqual(expected);
     expect(resumed.length).toBeGreaterThan(0);
+  });
+
+  it('records each bar before acknowledging it, so a restart while the recorder lags warms up on every bar', async () => {
+    const always = run(new StrategyRunner(instance, clock), 0, 600).filter((e) => e.type === 'SignalEmitted');
+    // Stop the first worker a few bars before a signal: a restart without those bars could not see the cross.
+    const closeOf = (i: number) => barAt(series, i).closeTime;
+    const crossing = always.find((e) => e.data.asOf > closeOf(200))!;
+    let stopAt = 200;
+    while (closeOf(stopAt) < crossing.data.asOf) stopAt++;
+    stopAt -= 3;
+    // No recorder runs: the store holds only what the worker recorded itself.
+    const store = new InMemoryEventStore();
+    const bus = new InProcessBus();
+    await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: 1 })));
+    const seen: DomainEvent[] = [];
+    await bus.consume({ groupId: 'test', topics: [topics.signals], fromBeginning: true, handler: async (e) => { seen.push(e); } });
+    const deps = { bus, store, clock, log: createLogger('test', 'silent') };
+    const publishBars = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const e = barEvent(barAt(series, i), 0);
+        await bus.publish(topics.bars, e.key, [e]);
+      }
+    };
+    // A restart re-publishes what it cannot prove was recorded, under the same ids: count each id once.
+    const unique = (type: string) => [...new Map(seen.filter((e) => e.type === type).map((e) => [e.id, e])).values()];
+    const evaluated = () => unique('BarEvaluated').length;
+    const first = await startStrategyWorker(instance, deps);
+    await publishBars(0, stopAt);
+    await eventually(async () => expect(evaluated()).toBe(stopAt));
+    await first.stop();
+    await publishBars(stopAt, 600);
+    await startStrategyWorker(instance, deps);
+    await eventually(async () => expect(evaluated()).toBe(600));
+    expect(unique('SignalEmitted').map((e) => e.id)).toEqual(always.map((e) => e.id));
+    await bus.close();
   });
 });
