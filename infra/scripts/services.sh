@@ -232,66 +232,15 @@ kafka_resolve_libs() {
   mv "$KAFKA_LIBS.tmp" "$KAFKA_LIBS"
 }
 
-kafka_write_config() {
-  cat >"$KAFKA_DIR/server.properties" <<EOF
-# Written by infra/scripts/services.sh on each start; edit that script, not this file.
-# Single node, KRaft: this process is both broker and its own controller quorum.
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_DATA
-num.partitions=3
-default.replication.factor=1
-# One broker: internal topics cannot have more than one replica. Fewer partitions than the default 50 so the
-# first consumer group / transaction on a fresh broker does not wait for 50 partitions to be created.
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=10
-# Tests join groups constantly; the 3 s default delay would be added to every first join.
-group.initial.rebalance.delay.ms=0
-# Tests create their topics through the admin API; auto-create stays on for ad-hoc use (tap, CLI).
-auto.create.topics.enable=true
-delete.topic.enable=true
-EOF
-  cat >"$KAFKA_DIR/log4j.properties" <<'EOF'
-# Written by infra/scripts/services.sh: broker logs go to stdout, which the script sends to var/kafka/server.log.
-log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-# Per-partition chatter: every test topic would add dozens of lines.
-log4j.logger.kafka.log=WARN
-log4j.logger.org.apache.kafka.storage=WARN
-log4j.logger.kafka.cluster=WARN
-log4j.logger.state.change.logger=WARN
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.org.apache.kafka.clients=WARN
-EOF
-}
-
-# The JVM command line, shared by the storage format step and the broker itself.
-kafka_java_cmd() {
-  local heap
-  read -r -a heap <<<"$KAFKA_HEAP"
-  JAVA_CMD=(java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
-    -Djava.awt.headless=true -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -Dkafka.logs.dir="$KAFKA_DIR"
-    -cp "$KAFKA_LIBS/*" "$@")
-}
-
 # Alive and really our broker: after a reboot the pid in a stale pid file may belong to an unrelated process,
 # which `down` must not kill.
 kafka_pid_alive() {
   local pid
   [ -s "$KAFKA_PID" ] || return 1
   pid=$(cat "$KAFKA_PID")
-  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka $KAFKA_DIR/server.properties"
+  # Before the JVM takes over the pid, it is kafka-node.sh formatting the data dir.
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null \
+    | grep -qF -e "kafka.Kafka $KAFKA_DIR/server.properties" -e "kafka-node.sh $KAFKA_DIR $KAFKA_PORT "
 }
 
 # Ready means a client can fetch cluster metadata listing the broker: in KRaft a broker only appears there once
@@ -352,26 +301,17 @@ kafka_up() {
   else
     command -v java >/dev/null || apt_install default-jre-headless
     kafka_resolve_libs
-    kafka_write_config
-    if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
-      # A KRaft log dir must be formatted with a cluster id once: 16 random bytes, base64url without padding
-      # (passed as --cluster-id=ID because an id may start with "-", which the option parser takes for a flag).
-      local cluster_id
-      cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-      say "kafka: formatting $KAFKA_DATA (cluster id $cluster_id)"
-      rm -rf "$KAFKA_DATA"
-      kafka_java_cmd kafka.tools.StorageTool format --cluster-id="$cluster_id" --config "$KAFKA_DIR/server.properties"
-      "${JAVA_CMD[@]}" >"$KAFKA_DIR/format.log" 2>&1 || { tail_log "$KAFKA_DIR/format.log"; die "kafka storage format failed"; }
-    fi
     [ -f "$KAFKA_LOG" ] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
     rm -f "$KAFKA_PID"
     say "kafka: starting broker $(basename "$(compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" | head -n1)" .jar) on $KAFKA_HOST:$KAFKA_PORT"
-    # setsid: its own session, so it outlives npm test and ignores the terminal's signals; the wrapper writes
-    # its own pid and then execs java, so the pid file names the JVM itself.
-    kafka_java_cmd kafka.Kafka "$KAFKA_DIR/server.properties"
+    # kafka-node.sh writes the config, formats the data dir on first use and execs the JVM. setsid: its own
+    # session, so it outlives npm test and ignores the terminal's signals; the wrapper writes its own pid and
+    # then execs, so the pid file names the JVM itself.
     (
       cd "$KAFKA_DIR"
-      setsid bash -c 'echo $$ >"$0"; exec "$@"' "$KAFKA_PID" "${JAVA_CMD[@]}" </dev/null >"$KAFKA_LOG" 2>&1 9>&- &
+      QTS_KAFKA_LIBS="$KAFKA_LIBS" QTS_KAFKA_HEAP="$KAFKA_HEAP" QTS_KAFKA_HOST="$KAFKA_HOST" \
+        setsid bash -c 'echo $$ >"$0"; exec "$@"' "$KAFKA_PID" bash "$REPO/infra/scripts/kafka-node.sh" "$KAFKA_DIR" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" \
+        </dev/null >"$KAFKA_LOG" 2>&1 9>&- &
     )
     # The pid file is written by the child; wait for it so the liveness checks below do not race it.
     local i
