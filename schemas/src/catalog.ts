@@ -7,8 +7,8 @@ import {
   OrderRejectedV1, OrderRequestedV1, OrderSubmittedV1,
 } from './events/orders.ts';
 import { RiskLimitBreachedV1, TradingHaltedV1, TradingResumedV1 } from './events/risk.ts';
-import { StrategyParamsChangedV1, StrategyStartedV1, StrategyStoppedV1 } from './events/strategy.ts';
-import { ExperimentConcludedV1, ExperimentStartedV1, ModelPromotedV1, ModelRetiredV1, ModelTrainedV1 } from './events/models.ts';
+import { StrategyParamsChangedV1, StrategyParamsRejectedV1, StrategyStartedV1, StrategyStoppedV1 } from './events/strategy.ts';
+import { ExperimentConcludedV1, ExperimentSignalRecordedV1, ExperimentStartedV1, ModelPromotedV1, ModelRetiredV1, ModelTrainedV1 } from './events/models.ts';
 
 export const topics = {
   ticks: 'market.ticks',
@@ -73,10 +73,12 @@ export const catalog = {
   StrategyStarted: define(topics.strategy, StrategyStartedV1, (d) => `strategy-${d.strategyId}`, (d) => d.strategyId),
   StrategyStopped: define(topics.strategy, StrategyStoppedV1, (d) => `strategy-${d.strategyId}`, (d) => d.strategyId),
   StrategyParamsChanged: define(topics.strategy, StrategyParamsChangedV1, (d) => `strategy-${d.strategyId}`, (d) => d.strategyId),
+  StrategyParamsRejected: define(topics.strategy, StrategyParamsRejectedV1, (d) => `strategy-${d.strategyId}`, (d) => d.strategyId),
   ModelTrained: define(topics.models, ModelTrainedV1, (d) => `model-${d.family}`, (d) => d.family),
   ModelPromoted: define(topics.models, ModelPromotedV1, (d) => `model-${d.family}`, (d) => d.family),
   ModelRetired: define(topics.models, ModelRetiredV1, (d) => `model-${d.family}`, (d) => d.family),
   ExperimentStarted: define(topics.models, ExperimentStartedV1, (d) => `experiment-${d.experimentId}`, (d) => d.family),
+  ExperimentSignalRecorded: define(topics.models, ExperimentSignalRecordedV1, (d) => `experiment-${d.experimentId}`, (d) => d.family),
   ExperimentConcluded: define(topics.models, ExperimentConcludedV1, (d) => `experiment-${d.experimentId}`, (d) => d.family),
 };
 

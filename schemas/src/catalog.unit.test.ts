@@ -8,7 +8,8 @@ describe('catalog', () => {
     expect(eventTypes).toEqual(expect.arrayContaining([
       'TradeTick', 'QuoteUpdated', 'BarClosed', 'SignalEmitted', 'BarEvaluated', 'OrderRequested', 'OrderRejected', 'OrderSubmitted',
       'OrderAccepted', 'OrderFilled', 'OrderCancelRequested', 'OrderCancelled', 'OrderExpired', 'RiskLimitBreached',
-      'TradingHalted', 'TradingResumed', 'StrategyStarted', 'StrategyStopped', 'StrategyParamsChanged',
+      'TradingHalted', 'TradingResumed', 'StrategyStarted', 'StrategyStopped', 'StrategyParamsChanged', 'StrategyParamsRejected',
+      'ModelTrained', 'ModelPromoted', 'ModelRetired', 'ExperimentStarted', 'ExperimentSignalRecorded', 'ExperimentConcluded',
     ]));
   });
 

@@ -1,13 +1,16 @@
-// A stopped strategy stays warm and keeps reporting progress, but emits no signal until started again.
+// A stopped strategy stays warm and keeps reporting progress, but emits no signal until started again; parameter changes apply from the next bar, survive a restart, and invalid ones are refused.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { barAt, parseBarsCsv } from '@qts/core';
 import { InMemoryEventStore, InProcessBus } from '@qts/adapters';
 import { eventually } from '@qts/adapters/testing';
 import { allTopics, makeEvent, seededIds, topics, type DomainEvent } from '@qts/schemas';
 import { createLogger } from '../runtime/log.ts';
-import { StrategyRunner, startStrategyWorker } from './strategy-worker.ts';
+import { controlState, StrategyRunner, startStrategyWorker, strategyFor } from './strategy-worker.ts';
+import { publishingStore } from '../runtime/publishing-store.ts';
 import { barEvent } from './replay-ingest.ts';
 
 const series = parseBarsCsv(readFileSync(resolve(import.meta.dirname, '../../data/sample/BTCUSDT-5m.csv'), 'utf8'), { instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }).series;
@@ -85,6 +88,99 @@ describe('StrategyRunner', () => {
     await startStrategyWorker(instance, deps);
     await eventually(async () => expect(evaluated()).toBe(600));
     expect(unique('SignalEmitted').map((e) => e.id)).toEqual(always.map((e) => e.id));
+    await bus.close();
+  });
+});
+
+const ids = seededIds(11);
+const started = (params: Record<string, unknown>, by = 'config') => makeEvent('StrategyStarted', { strategyId: 'sma-btc', kind: 'sma-cross', instruments: ['BTC/USDT'], timeframe: '5m', params, by, ts: 1 }, { id: ids(1), occurredAt: 1, recordedAt: 1 });
+const changed = (params: Record<string, unknown>, by = 'api') => makeEvent('StrategyParamsChanged', { strategyId: 'sma-btc', params, previous: {}, by, ts: 2 }, { id: ids(2), occurredAt: 2, recordedAt: 2 });
+const sma = strategyFor('sma-cross');
+
+describe('controlState (the params in force after a restart)', () => {
+  it('given a change from the API, when the worker restarts with the same config, then the change stays in force', () => {
+    const s = controlState([started({ fast: 10, slow: 30 }), changed({ fast: 5, slow: 20 })], instance, sma);
+    expect(s).toMatchObject({ running: true, params: { fast: 5, slow: 20 }, configChanged: false, refused: [] });
+  });
+
+  it('given a change from the API, when the config file now says other params, then the file wins and is to be recorded', () => {
+    const s = controlState([started({ fast: 10, slow: 30 }), changed({ fast: 5, slow: 20 })], { ...instance, params: { fast: 8, slow: 21 } }, sma);
+    expect(s).toMatchObject({ params: { fast: 8, slow: 21 }, configChanged: true, streamParams: { fast: 5, slow: 20 } });
+  });
+
+  it('given a change outside the strategy\'s ranges, then it is refused with its issues and the earlier params stand', () => {
+    const bad = changed({ fast: 500, slow: 20 });
+    const s = controlState([started({ fast: 10, slow: 30 }), bad], instance, sma);
+    expect(s.params).toMatchObject({ fast: 10, slow: 30 });
+    expect(s.refused).toHaveLength(1);
+    expect(s.refused[0]!.event.id).toBe(bad.id);
+    expect(s.refused[0]!.issues[0]!.message).toMatch(/fast: must be between 2 and 200, got 500/);
+  });
+
+  it('given a stop after the start, then the strategy recovers stopped', () => {
+    const stop = makeEvent('StrategyStopped', { strategyId: 'sma-btc', reason: 'x', by: 'api', ts: 3 }, { id: ids(3), occurredAt: 3, recordedAt: 3 });
+    expect(controlState([started({ fast: 10, slow: 30 }), stop], instance, sma).running).toBe(false);
+  });
+});
+
+describe('live parameter changes', () => {
+  it('apply from the next bar (state rebuilt from stored bars), survive a restart, and an invalid change is refused with an event', async () => {
+    const fresh = { ...instance, params: { fast: 5, slow: 20 } };
+    const closeOf = (i: number) => barAt(series, i).closeTime;
+    // What a strategy run with the new params from the first bar signals: the changed one must match it after the change.
+    const after299 = (events: DomainEvent[]) => events.filter((e): e is DomainEvent<'SignalEmitted'> => e.type === 'SignalEmitted' && e.data.asOf > closeOf(299)).map((e) => `${e.data.asOf}:${e.data.direction}`);
+    const expected = after299(run(new StrategyRunner(fresh, clock), 0, 900));
+    // The test means something only if the old params would have signalled otherwise.
+    expect(after299(run(new StrategyRunner(instance, clock), 0, 900))).not.toEqual(expected);
+    const store = new InMemoryEventStore();
+    const bus = new InProcessBus();
+    await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: 1 })));
+    const seen: DomainEvent[] = [];
+    await bus.consume({ groupId: 'test', topics: [topics.signals], fromBeginning: true, handler: async (e) => { seen.push(e); } });
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }));
+    const deps = { bus, store, clock, log };
+    const publishBars = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const e = barEvent(barAt(series, i), 0);
+        await bus.publish(topics.bars, e.key, [e]);
+      }
+    };
+    const unique = (type: string) => [...new Map(seen.filter((e) => e.type === type).map((e) => [e.id, e])).values()] as DomainEvent<'SignalEmitted'>[];
+    const evaluated = () => unique('BarEvaluated').length;
+    const api = publishingStore(store, bus);
+    const change = async (params: Record<string, unknown>) => {
+      const e = makeEvent('StrategyParamsChanged', { strategyId: 'sma-btc', params, previous: {}, by: 'api', ts: 5 }, { id: ids(5), occurredAt: 5, recordedAt: 5 });
+      await api.append(e.stream, [e], 'any');
+      return e;
+    };
+
+    const first = await startStrategyWorker(instance, deps);
+    await publishBars(0, 300);
+    await eventually(async () => expect(evaluated()).toBe(300));
+    await change({ fast: 5, slow: 20 });
+    await eventually(async () => expect(lines.some((l) => l.includes('strategy params changed'))).toBe(true));
+    const refused = await change({ fast: 500, slow: 20 });
+    await eventually(async () => expect(lines.some((l) => l.includes('change refused'))).toBe(true));
+    await publishBars(300, 600);
+    await eventually(async () => expect(evaluated()).toBe(600));
+    await first.stop();
+
+    // Restart: the params come back from the control stream, not from the config's fast 10 / slow 30.
+    await publishBars(600, 900);
+    await startStrategyWorker(instance, deps);
+    await eventually(async () => expect(evaluated()).toBe(900));
+    const after = after299(unique('SignalEmitted'));
+    expect(after).toEqual(expected);
+    expect(after.length).toBeGreaterThan(3);
+
+    const control: DomainEvent[] = [];
+    for await (const s of store.readStream('strategy-sma-btc')) control.push(s.event);
+    const rejection = control.find((e) => e.type === 'StrategyParamsRejected') as DomainEvent<'StrategyParamsRejected'> | undefined;
+    expect(rejection?.data).toMatchObject({ changeId: refused.id, params: { fast: 500 } });
+    expect(rejection?.data.issues[0]?.path).toBe('fast');
+    // Recorded once, though the restart folded the refused change again.
+    expect(control.filter((e) => e.type === 'StrategyParamsRejected')).toHaveLength(1);
     await bus.close();
   });
 });

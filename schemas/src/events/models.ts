@@ -1,6 +1,6 @@
 // Model lifecycle: a trained model version, its promotion to champion and its retirement; A/B experiments over versions.
 import { z } from 'zod';
-import { EpochMs, Instrument, Timeframe } from './common.ts';
+import { EpochMs, Instrument, Price, Timeframe } from './common.ts';
 
 /** `<family>@<n>`, e.g. `lstm-btcusdt-1h@3`: a family name and a version number that only grows. */
 export const ModelVersion = z.string().regex(/^[a-z0-9][a-z0-9_-]*@[1-9][0-9]*$/, 'a model version like lstm-btcusdt-1h@3').max(128);
@@ -52,6 +52,23 @@ export const ExperimentStartedV1 = z.object({
   variants: z.array(z.object({ version: ModelVersion, share: z.number().min(0).max(1) })).min(2),
   ts: EpochMs,
 });
+/**
+ * One variant's signal inside an experiment, whether or not that variant traded it: the input of the
+ * attribution. Kept in the experiment's stream on the models topic, never on the signals topic, so a
+ * shadow challenger's opinion can never reach an executor or a venue.
+ */
+export const ExperimentSignalRecordedV1 = z.object({
+  experimentId: z.string().min(1).max(128),
+  family: ModelFamily,
+  version: ModelVersion,
+  instrument: Instrument,
+  direction: z.enum(['long', 'short', 'flat']),
+  probability: z.number().min(0).max(1),
+  price: Price,
+  asOf: EpochMs,
+  /** True when this variant's signal went out to the executor (split: it owned the bar; shadow: the champion). */
+  traded: z.boolean(),
+});
 export const ExperimentConcludedV1 = z.object({
   experimentId: z.string().min(1).max(128),
   family: ModelFamily,
@@ -67,4 +84,5 @@ export type ModelTrained = z.infer<typeof ModelTrainedV1>;
 export type ModelPromoted = z.infer<typeof ModelPromotedV1>;
 export type ModelRetired = z.infer<typeof ModelRetiredV1>;
 export type ExperimentStarted = z.infer<typeof ExperimentStartedV1>;
+export type ExperimentSignalRecorded = z.infer<typeof ExperimentSignalRecordedV1>;
 export type ExperimentConcluded = z.infer<typeof ExperimentConcludedV1>;
