@@ -27,7 +27,11 @@ export interface RunningProjector {
   close(): Promise<void>;
 }
 
-export type CommittedListener = (events: readonly Positioned[]) => void;
+/**
+ * Told after each commit: the events that reached at least one projection, and the read models whose
+ * rows may have changed (projection names; 'dead_letters' when a dead letter was stored).
+ */
+export type CommittedListener = (events: readonly Positioned[], changed: ReadonlySet<string>) => void;
 
 const checkpointMigrations: Record<string, Migration> = {
   '001_checkpoints': {
@@ -60,8 +64,14 @@ async function migrator(db: ReadDb, name: string, migrations: Readonly<Record<st
 }
 
 async function migrateOrThrow(m: Migrator, to?: typeof NO_MIGRATIONS): Promise<void> {
-  const { error } = to === undefined ? await m.migrateToLatest() : await m.migrateTo(to);
-  if (error) throw error;
+  for (let attempt = 1; ; attempt++) {
+    const { error } = to === undefined ? await m.migrateToLatest() : await m.migrateTo(to);
+    if (!error) return;
+    // kysely's Migrator lists every table of the database to find its own: a schema another client drops
+    // meanwhile (other systems sharing the server) fails that listing with 3F000; the next listing passes.
+    if ((error as { code?: string }).code !== '3F000' || attempt >= 10) throw error;
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+  }
 }
 
 /** Errors that the same event will raise again on every retry: its data, not the infrastructure. */
@@ -110,6 +120,11 @@ export class Projector {
     return () => this.listeners.delete(listener);
   }
 
+  /** Tells the listeners that these read models changed outside a projection batch (dead letters from the bus). */
+  committed(events: readonly Positioned[], changed: ReadonlySet<string>): void {
+    for (const l of this.listeners) l(events, changed);
+  }
+
   /**
    * Projects one batch in global order. Events at or below a projection's checkpoint are skipped, so
    * a redelivered batch changes nothing; rows and checkpoints commit together or not at all.
@@ -118,28 +133,26 @@ export class Projector {
     if (batch.length === 0) return;
     const projections = only ?? this.projections;
     const reached = new Set<Positioned>();
+    const changed = new Set<string>();
     const concurrency = this.options.concurrency ?? 1;
     if (concurrency <= 1 || projections.length === 1) {
-      await this.db.transaction().execute((trx) => this.applyIn(trx, batch, projections, reached));
+      await this.db.transaction().execute((trx) => this.applyIn(trx, batch, projections, reached, changed));
     } else {
       // Independent checkpoints let projections commit separately: on a server, side by side.
       const queue = [...projections];
       const worker = async (): Promise<void> => {
         for (let p = queue.shift(); p; p = queue.shift()) {
           const one = p;
-          await this.db.transaction().execute((trx) => this.applyIn(trx, batch, [one], reached));
+          await this.db.transaction().execute((trx) => this.applyIn(trx, batch, [one], reached, changed));
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, projections.length) }, worker));
     }
-    if (reached.size > 0) {
-      const applied = batch.filter((x) => reached.has(x));
-      for (const l of this.listeners) l(applied);
-    }
+    if (reached.size > 0) this.committed(batch.filter((x) => reached.has(x)), changed);
   }
 
   /** Rows and checkpoints of `projections` for one batch, inside the caller's transaction. */
-  private async applyIn(trx: ReadTx, batch: readonly Positioned[], projections: readonly Projection[], reached: Set<Positioned>): Promise<void> {
+  private async applyIn(trx: ReadTx, batch: readonly Positioned[], projections: readonly Projection[], reached: Set<Positioned>, changed: Set<string>): Promise<void> {
     // Safe for read models: a crash can lose the last commits, but rows and checkpoint together, so the
     // projector re-projects from the older checkpoint. The commit stops waiting for the WAL flush.
     await sql`set local synchronous_commit to off`.execute(trx);
@@ -156,6 +169,7 @@ export class Projector {
       if (mine.length > 0) {
         await p.apply(trx, mine);
         for (const x of mine) reached.add(x);
+        changed.add(p.name);
       }
       advanced.push({ name: p.name, position: last.toString(), updated_at: Date.now() });
     }
@@ -203,6 +217,7 @@ export class Projector {
         .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`greatest(projection_checkpoints.position, excluded.position)`, updated_at: sql`excluded.updated_at` }))
         .execute();
     });
+    this.committed([], new Set(['dead_letters']));
   }
 
   /** Follows the store from the lowest checkpoint, writing batches; retries a failed batch with backoff. */

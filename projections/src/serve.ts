@@ -9,6 +9,7 @@ import type { ReadDb } from './db.ts';
 import { createLiveFeed, type LiveFeed } from './live-feed.ts';
 import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
 import { createReadModels } from './read-models.ts';
+import { ReadVersions } from './read-versions.ts';
 
 export interface ServeReadSideOptions {
   readonly db: ReadDb;
@@ -16,7 +17,7 @@ export interface ServeReadSideOptions {
   readonly token: ApiToken;
   readonly host?: string;
   readonly port?: number;
-  readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log'>>;
+  readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log' | 'registry'>>;
   readonly ws?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
   readonly projector?: ProjectorOptions;
   /** Where backtests get their bars; default: the bars projection. */
@@ -66,10 +67,11 @@ export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedRead
   const ids = o.ids ?? uuidv7Ids;
   const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(o.backtestBars ?? barsFromReadModels(read)), clock, ids });
   const commands = eventStoreCommands({ store: o.store, clock, ids, backtests });
-  let readVersion = 0;
-  const countCommits = projector.onCommitted(() => { readVersion++; });
+  // In process, the projector's commit is the notification: a GET after it never sees the older answer.
+  const versions = new ReadVersions();
+  const countCommits = projector.onCommitted((_events, changed) => versions.changed(changed));
   const api = await startApiServer({
-    read, commands, backtests, store: o.store, token: o.token, readVersion: () => readVersion, ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...o.api,
+    read, commands, backtests, store: o.store, token: o.token, readVersion: (route) => versions.of(route), ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...o.api,
   });
   let hub: WsHub | null = null;
   const feed = createLiveFeed(projector, o.db, read, () => hub!);

@@ -1,15 +1,16 @@
 // The REST server: express 5 under /api/v1 with validation, typed errors, bearer auth, CORS, rate limits and metrics.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventStore } from '@qts/core';
 import { bearerOf, type ApiToken } from './auth.ts';
 import { Forbidden, toHttpError, Unauthorized } from './errors.ts';
 import type { BacktestJobs, Commands, ReadModels } from './ports.ts';
 import { apiRoutes } from './routes.ts';
+import { ResponseCache } from './response-cache.ts';
 import { openApiDocument, parseInput, type Route } from './route.ts';
 
 export const API_BASE = '/api/v1';
@@ -29,12 +30,18 @@ export interface ApiOptions {
   readonly bodyLimit?: string;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, detail?: unknown) => void;
   /**
-   * A counter that moves whenever the read models change (the projector's commits). When given, GET
-   * responses of read-model routes are cached until it moves: between commits the answer cannot differ.
+   * A counter per route (its express path, e.g. '/positions') that moves whenever a read model behind
+   * it commits (the projector tells). When given, GET answers of read-model routes are kept serialised
+   * until it moves, and served before any middleware (see startApiServer): between commits they cannot differ.
    */
-  readonly readVersion?: () => number;
+  readonly readVersion?: (route: string) => number;
   /** Extra routes mounted under /api/v1 by the composition root. */
   readonly extraRoutes?: readonly Route[];
+  /**
+   * The process's metrics registry: the HTTP metrics join it and GET /metrics serves all of it. Without
+   * one, a private registry holds the HTTP and process metrics.
+   */
+  readonly registry?: Registry;
 }
 
 const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -46,11 +53,15 @@ function sendError(res: Response, e: unknown, log: ApiOptions['log'], req?: Requ
   if (!res.headersSent) res.status(status).json(body);
 }
 
-/** Builds the express app; the caller owns listening (see startApiServer). */
-export function createApiApp(options: ApiOptions): { app: express.Express; registry: Registry; routes: readonly Route[] } {
+/**
+ * Builds the express app; the caller owns listening (see startApiServer). `cachedRead` answers a GET
+ * from the response cache when it can (true), before express: the same access and rate-limit policy,
+ * none of the per-request middleware.
+ */
+export function createApiApp(options: ApiOptions): { app: express.Express; registry: Registry; routes: readonly Route[]; cachedRead: (req: IncomingMessage, res: ServerResponse) => boolean } {
   const log = options.log;
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = options.registry ?? new Registry();
+  if (!options.registry) collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
     name: 'qts_http_request_duration_seconds', help: 'HTTP request duration by route and status',
     labelNames: ['method', 'route', 'status'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1], registers: [registry],
@@ -86,13 +97,16 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
     next();
   });
 
+  // The read limiter's counts, shared with cachedRead so that cached answers count against the same limit.
+  const readCounts = options.rateLimit === false ? null : new MemoryStore();
+  const readsPerMinute = options.rateLimit ? options.rateLimit.readsPerMinute : 3000;
   if (options.rateLimit !== false) {
-    const limits = options.rateLimit ?? { readsPerMinute: 3000, writesPerMinute: 120 };
-    const limiter = (limit: number) => rateLimit({
-      windowMs: 60_000, limit, standardHeaders: 'draft-8', legacyHeaders: false,
+    const limits = options.rateLimit ?? { readsPerMinute, writesPerMinute: 120 };
+    const limiter = (limit: number, store?: MemoryStore) => rateLimit({
+      windowMs: 60_000, limit, standardHeaders: 'draft-8', legacyHeaders: false, ...(store ? { store } : {}),
       handler: (_req, res) => { rejected.inc({ kind: 'RateLimited' }); res.status(429).json({ error: { kind: 'RateLimited', message: `more than ${limit} requests per minute` } }); },
     });
-    const reads = limiter(limits.readsPerMinute);
+    const reads = limiter(limits.readsPerMinute, readCounts!);
     const writes = limiter(limits.writesPerMinute);
     app.use(API_BASE, (req, res, next) => (req.method === 'GET' ? reads : writes)(req, res, next));
   }
@@ -102,13 +116,12 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
   app.get(`${API_BASE}/openapi.json`, (_req, res) => { res.json(doc); });
 
   // Routes whose answers depend only on the read models (not the clock, the event store or the job runner).
-  const cacheable = new Set(['/instruments', '/bars', '/signals', '/orders', '/orders/:clientOrderId', '/positions', '/pnl', '/equity/:account', '/strategies', '/strategies/:strategyId', '/risk']);
-  const cache = new Map<string, { version: number; status: number; body: string }>();
-  const MAX_CACHED = 2000;
+  const cacheable = new Set(['/instruments', '/bars', '/signals', '/orders', '/orders/:clientOrderId', '/positions', '/pnl', '/equity/:account', '/strategies', '/strategies/:strategyId', '/risk', '/dead-letters']);
+  const cache = options.readVersion ? new ResponseCache(options.readVersion) : null;
 
   const router = express.Router();
   for (const r of routes) {
-    const useCache = options.readVersion !== undefined && r.method === 'get' && cacheable.has(r.path);
+    const useCache = cache !== null && r.method === 'get' && cacheable.has(r.path);
     const label = `${r.method.toUpperCase()} ${r.path}`;
     router[r.method](r.path, async (req: Request, res: Response) => {
       const started = process.hrtime.bigint();
@@ -122,11 +135,10 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
         }
         if (r.raw) { await r.raw(req, res); return; }
         // Taken before reading: an answer computed while a commit lands is filed under the older version.
-        const version = useCache ? options.readVersion!() : 0;
-        const key = useCache ? req.originalUrl : '';
+        const version = useCache ? cache.versionOf(r.path) : 0;
         if (useCache) {
-          const hit = cache.get(key);
-          if (hit && hit.version === version) { res.status(hit.status).type('application/json').send(hit.body); return; }
+          const hit = cache.fresh(req.originalUrl);
+          if (hit) { cache.write(req, res, hit); return; }
         }
         const input = parseInput(r, req);
         const header = req.headers['x-correlation-id'];
@@ -140,10 +152,7 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
           return;
         }
         if (useCache) {
-          const body = JSON.stringify(checked.data);
-          if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-          cache.set(key, { version, status: r.status ?? 200, body });
-          res.status(r.status ?? 200).type('application/json').send(body);
+          cache.write(req, res, cache.fill(req.originalUrl, r.path, version, r.status ?? 200, JSON.stringify(checked.data)));
           return;
         }
         res.status(r.status ?? 200).json(checked.data);
@@ -157,7 +166,38 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
   app.use(API_BASE, (_req, res) => { res.status(404).json({ error: { kind: 'NotFound', message: 'no such route' } }); });
   // Body-parser failures (bad JSON, too large, wrong charset) and anything else thrown before a handler.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => { sendError(res, err, log, req); });
-  return { app, registry, routes };
+
+  const observed = new Map<string, { observe(seconds: number): void }>();
+  const answer = (req: IncomingMessage, res: ServerResponse, url: string, started: bigint): void => {
+    // Looked up again: the answer may have been replaced while the rate limit was counted.
+    const a = cache!.fresh(url);
+    if (a === null) { app(req, res); return; }
+    cache!.write(req, res, a);
+    const k = `${a.route} ${res.statusCode}`;
+    let h = observed.get(k);
+    if (h === undefined) { h = duration.labels('get', a.route, String(res.statusCode)); observed.set(k, h); }
+    h.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const cachedRead = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url;
+    // Cross-origin requests take the full path, which sets the CORS headers.
+    if (cache === null || req.method !== 'GET' || url === undefined || req.headers.origin !== undefined || cache.fresh(url) === null) return false;
+    const started = process.hrtime.bigint();
+    const needsToken = readAccess === 'token' || (readAccess === 'loopback' && !loopback.has(req.socket.remoteAddress ?? ''));
+    if (needsToken) {
+      const presented = bearerOf(req.headers.authorization);
+      // A missing or wrong token is answered (and counted) by the full path.
+      if (presented === null || !options.token.verify(presented)) return false;
+    }
+    if (readCounts === null) { answer(req, res, url, started); return true; }
+    void Promise.resolve(readCounts.increment(ipKeyGenerator(req.socket.remoteAddress ?? ''))).then(
+      // Over the limit: the full path counts it too and answers 429.
+      (c) => (c.totalHits > readsPerMinute ? app(req, res) : answer(req, res, url, started)),
+      (e: unknown) => { log?.('error', 'rate-limit store failed', e); app(req, res); },
+    );
+    return true;
+  };
+  return { app, registry, routes, cachedRead };
 }
 
 export interface ApiServer {
@@ -168,10 +208,12 @@ export interface ApiServer {
 
 /** Listens on host:port (port 0 picks a free one); 127.0.0.1 by default. */
 export async function startApiServer(options: ApiOptions & { host?: string; port?: number }): Promise<ApiServer> {
-  const { app } = createApiApp(options);
+  const { app, cachedRead } = createApiApp(options);
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  const server = createServer((req, res) => { if (!cachedRead(req, res)) app(req, res); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => { server.off('error', reject); resolve(); });
   });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
