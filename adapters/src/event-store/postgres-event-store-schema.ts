@@ -75,6 +75,13 @@ export async function migrateEventStore(db: Kysely<unknown>, schema: string): Pr
     migrationTableName: 'event_store_migrations',
     migrationLockTableName: 'event_store_migrations_lock',
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (!error) return;
+    // kysely's Migrator lists every table of the database to find its own: a schema another client drops
+    // meanwhile fails that listing with 3F000 naming that other schema. The next listing no longer sees it.
+    const foreignSchemaDropped = (error as { code?: string }).code === '3F000' && !String((error as Error).message).includes(`"${schema}"`);
+    if (!foreignSchemaDropped || attempt >= 10) throw error;
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+  }
 }
