@@ -1,11 +1,12 @@
 // An A/B experiment as a strategy: champion and challenger models see every bar; split mode lets the variant that owns each decision trade, shadow mode trades the champion and records everyone's signals.
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { BarClosed } from '@qts/schemas';
 import { NO_SIGNALS } from '../strategies/strategy.ts';
 import type { Direction, Opinion, SignalIntent, Strategy, StrategyStep } from '../strategies/strategy.ts';
 import { checkShares, tradingVariant } from './experiment.ts';
 import type { ExperimentMode, VariantSignal } from './experiment.ts';
-import type { MlState, MlStrategyParams } from './strategy.ts';
+import { MlStrategyParams } from './strategy.ts';
+import type { MlState } from './strategy.ts';
 
 export interface AbVariant {
   /** The model version (e.g. `lstm-btcusdt-1h@3`). */
@@ -29,7 +30,8 @@ export interface AbState {
   readonly step: [AbState, readonly SignalIntent[]];
 }
 
-export const AbParams = z.object({});
+/** The thresholds every variant trades by (one experiment compares models, not thresholds). */
+export const AbParams = MlStrategyParams;
 
 /**
  * @example abStrategy([{ version: 'lstm-x@3', strategy: mlStrategy(champ), share: 0.8 }, { version: 'lstm-x@4', strategy: mlStrategy(chall), share: 0.2 }], { experimentId: 'exp-7', mode: 'split', champion: 'lstm-x@3' })
@@ -44,10 +46,11 @@ export function abStrategy(variants: readonly AbVariant[], o: AbOptions): Strate
     kind: 'ab-experiment',
     description: `${o.mode} experiment ${o.experimentId}: champion ${o.champion} vs ${variants.filter((v) => v.version !== o.champion).map((v) => v.version).join(', ')}`,
     params: AbParams,
-    init(): AbState {
+    init(params): AbState {
+      const p = { ...MlStrategyParams.parse({}), ...params };
       const step: [unknown, readonly SignalIntent[]] = [undefined, NO_SIGNALS];
       const s: AbState = {
-        children: variants.map((v) => v.strategy.init(v.strategy.params.parse({}))),
+        children: variants.map((v) => v.strategy.init(p)),
         view: null, opinion: { direction: 'flat', strength: 1 }, recorded: [], step: step as AbState['step'],
       };
       step[0] = s;

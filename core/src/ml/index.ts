@@ -18,3 +18,5 @@ export { modelDecider, decideModel, evolveModel, initialModelFamily, modelFamily
 export type { ModelCommand, ModelEvent, ModelFamilyState, ModelStatus } from './registry.ts';
 export { assignVariant, tradingVariant, checkShares, variantStats, bootstrapCompare, variantTradesFromSignals, concludeExperiment } from './experiment.ts';
 export type { BootstrapOptions, BootstrapResult, ExperimentMode, ExperimentVerdict, VariantShare, VariantSignal, VariantStats, VariantTrade } from './experiment.ts';
+export { experimentDecider, decideExperiment, evolveExperiment, experimentTrades, initialExperiment } from './experiment-decider.ts';
+export type { ConclusionRule, ExperimentCommand, ExperimentEvent, ExperimentState } from './experiment-decider.ts';

@@ -13,7 +13,7 @@ import { ModelIncompatible } from './errors.ts';
 import { computeFeatures, defaultFeatureSpec, featureNames, featureSpecHash } from './features.ts';
 import type { Predictor } from './predictor.ts';
 import { mlStrategy } from './strategy.ts';
-import { abStrategy } from './ab-strategy.ts';
+import { AbParams, abStrategy } from './ab-strategy.ts';
 import { concludeExperiment, variantTradesFromSignals } from './experiment.ts';
 
 const spec = defaultFeatureSpec();
@@ -114,7 +114,7 @@ describe('abStrategy', () => {
 
   it('shadow: trades only the champion, records every variant\'s signals, and concludes from them', () => {
     const ab = abStrategy(variants(), { experimentId: 'exp-1', mode: 'shadow', champion: 'momentum-btcusdt-5m@1' });
-    const state = ab.init({});
+    const state = ab.init(AbParams.parse({}));
     const emitted: string[] = [];
     for (const b of bars) for (const i of ab.onBar(state, b)[1]) emitted.push(i.model!.version);
     expect(emitted.length).toBeGreaterThan(10);
@@ -129,7 +129,7 @@ describe('abStrategy', () => {
   it('split: each bar is owned by one variant by hash, the same on every run', () => {
     const run = (): string[] => {
       const ab = abStrategy(variants(), { experimentId: 'exp-2', mode: 'split', champion: 'momentum-btcusdt-5m@1' });
-      const state = ab.init({});
+      const state = ab.init(AbParams.parse({}));
       const out: string[] = [];
       for (const b of bars) for (const i of ab.onBar(state, b)[1]) out.push(`${b.closeTime}:${i.model!.version}:${i.direction}`);
       return out;
