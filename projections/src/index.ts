@@ -22,4 +22,7 @@ export type { ReadSideStack, StackOptions } from './stack.ts';
 export { createLiveFeed } from './live-feed.ts';
 export type { LiveFeed, Publisher } from './live-feed.ts';
 export { serveReadSide, barsFromReadModels } from './serve.ts';
+export { followDeadLetters, busDeadLetterRow } from './dead-letter-feed.ts';
+export type { DeadLetterFeed, DeadLetterFeedOptions, RawTopics } from './dead-letter-feed.ts';
+export { ReadVersions, routeReadModels } from './read-versions.ts';
 export type { ServeReadSideOptions, ServedReadSide } from './serve.ts';

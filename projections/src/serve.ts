@@ -6,6 +6,7 @@ import {
 import type { Clock, EventStore } from '@qts/core';
 import { uuidv7Ids, type BarClosed, type IdGenerator } from '@qts/schemas';
 import type { ReadDb } from './db.ts';
+import { followDeadLetters, type RawTopics } from './dead-letter-feed.ts';
 import { createLiveFeed, type LiveFeed } from './live-feed.ts';
 import { Projector, type ProjectorOptions, type RunningProjector } from './projector.ts';
 import { createReadModels } from './read-models.ts';
@@ -24,6 +25,8 @@ export interface ServeReadSideOptions {
   readonly backtestBars?: (request: { instrument: string; timeframe: string; venue?: string | undefined; from?: number | undefined; to?: number | undefined }) => Promise<BarClosed[]>;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /** The bus whose dead-letter topics (dlq.<topic>) feed the dead-letters read model; none when absent. */
+  readonly deadLetters?: { readonly bus: RawTopics; readonly topics?: readonly string[]; readonly onError?: (error: unknown) => void };
 }
 
 export interface ServedReadSide {
@@ -70,6 +73,9 @@ export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedRead
   // In process, the projector's commit is the notification: a GET after it never sees the older answer.
   const versions = new ReadVersions();
   const countCommits = projector.onCommitted((_events, changed) => versions.changed(changed));
+  const dlq = o.deadLetters
+    ? await followDeadLetters({ ...o.deadLetters, db: o.db, onStored: () => projector.committed([], new Set(['dead_letters'])) })
+    : null;
   const api = await startApiServer({
     read, commands, backtests, store: o.store, token: o.token, readVersion: (route) => versions.of(route), ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...o.api,
   });
@@ -84,6 +90,7 @@ export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedRead
     projector, running, read, backtests, api, hub: h, feed, wsUrl: `${api.url.replace('http', 'ws')}/api/v1/ws`,
     async close() {
       countCommits();
+      await dlq?.stop();
       feed.stop();
       await h.close();
       await api.close();

@@ -5,7 +5,7 @@ import type { DomainEvent } from '@qts/schemas';
 import type { ReadDb } from './db.ts';
 import type { Projector, ProjectorOptions, RunningProjector } from './projector.ts';
 import type { LiveFeed } from './live-feed.ts';
-import { serveReadSide } from './serve.ts';
+import { serveReadSide, type ServeReadSideOptions } from './serve.ts';
 
 export interface ReadSideStack {
   readonly database: PgDatabase;
@@ -32,6 +32,8 @@ export interface StackOptions {
   readonly api?: Partial<Pick<ApiOptions, 'readAccess' | 'corsOrigins' | 'rateLimit' | 'bodyLimit' | 'log'>>;
   readonly token?: string;
   readonly ws?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
+  /** A bus whose dead-letter topics feed the dead-letters read model. */
+  readonly deadLetters?: ServeReadSideOptions['deadLetters'];
 }
 
 export async function startReadSide(options: StackOptions = {}): Promise<ReadSideStack> {
@@ -41,7 +43,7 @@ export async function startReadSide(options: StackOptions = {}): Promise<ReadSid
   const db = database.db as ReadDb;
   const store = await PostgresEventStore.create(database, { schema: options.postgres ? `${options.postgres.schema}_es` : 'event_store', pollIntervalMs: 50 });
   const token = options.token ?? 'test-token-0123456789';
-  const served = await serveReadSide({ db, store, token: tokenFromSecret(token), api: { rateLimit: false, ...options.api }, ...(options.ws ? { ws: options.ws } : {}), ...(options.projector ? { projector: options.projector } : {}) });
+  const served = await serveReadSide({ db, store, token: tokenFromSecret(token), api: { rateLimit: false, ...options.api }, ...(options.ws ? { ws: options.ws } : {}), ...(options.projector ? { projector: options.projector } : {}), ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}) });
   const { projector, running, read, api, hub, feed, wsUrl } = served;
   return {
     database, db, store, projector, running, read, api, hub, feed, token, wsUrl,

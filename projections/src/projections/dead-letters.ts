@@ -38,15 +38,19 @@ export interface DeadLetterInput {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Bytes as text when they are valid UTF-8 (most bad payloads are), always also as base64. */
-export function deadLetterRow(d: DeadLetterInput): DeadLetterTable {
-  const bytes = d.value ?? Buffer.alloc(0);
+export function rawColumns(value: Buffer | null): { raw_text: string | null; raw_base64: string } {
+  const bytes = value ?? Buffer.alloc(0);
   let text: string | null;
   try { text = strictUtf8.decode(bytes); } catch { text = null; }
   // Postgres text cannot hold NUL; such payloads stay readable through the base64 column.
   if (text !== null && text.includes('\u0000')) text = null;
+  return { raw_text: text, raw_base64: bytes.toString('base64') };
+}
+
+export function deadLetterRow(d: DeadLetterInput): DeadLetterTable {
   return {
     topic: d.topic, partition: d.partition, offset: d.offset, reason: describeFailure(d.failure), failure: JSON.stringify(d.failure),
-    raw_text: text, raw_base64: bytes.toString('base64'), received_at: d.receivedAt,
+    ...rawColumns(d.value), received_at: d.receivedAt,
   };
 }
 
