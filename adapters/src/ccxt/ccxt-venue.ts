@@ -138,6 +138,8 @@ export class CcxtVenue implements Venue {
       case 'refused': throw new VenueRequestRefused(f.code, `${this.name} refused the order ${order.clientOrderId}: ${f.message}`, ctx);
       case 'rate-limited':
       case 'clock-skew':
+        // Refused before processing, so nothing was placed: a later submit of this id may send it again.
+        this.sent.delete(order.clientOrderId);
         throw new VenueRateLimited(`${this.name} kept refusing order ${order.clientOrderId} (${f.kind}) after ${this.retries} retries; it was not placed`, ctx);
       case 'order-not-found':
       case 'unknown-outcome':

@@ -33,9 +33,9 @@ export const workerRegistry: Readonly<Record<string, { readonly description: str
     description: 'appends every event of the catalog topics to its event-store stream (own group, idempotent)',
     start: ({ bus, store, log, flags }) => startRecorder({ bus, store, logger: log, groupId: flags.group ?? RECORDER_GROUP, ...(flags.topics ? { topics: flags.topics } : {}) }),
   },
-  ingest: { description: 'feeds the configured market data (replay of recorded bars) onto market.bars', start: (ctx) => runtimeWorker(ctx, 'ingest') },
+  ingest: { description: 'feeds the configured market data (replay of recorded bars, or an exchange\'s live candles through ccxt) onto market.bars', start: (ctx) => runtimeWorker(ctx, 'ingest') },
   strategy: { description: 'runs the configured strategies: bars in, signals out (scale out: more processes share the partitions)', start: (ctx) => runtimeWorker(ctx, 'strategy') },
-  executor: { description: 'signals to orders after risk, on the paper venue, in event time; recovers from the event store', start: (ctx) => runtimeWorker(ctx, 'executor') },
+  executor: { description: 'signals to orders after risk: on the paper venue in event time, or live through ccxt (reconciles with the exchange on start); recovers from the event store', start: (ctx) => runtimeWorker(ctx, 'executor') },
   projector: {
     description: 'projects the event store into the Postgres read models (checkpoint in the same transaction)',
     start: async ({ config, infra, log }) => {
@@ -57,7 +57,8 @@ export const workerRegistry: Readonly<Record<string, { readonly description: str
 };
 
 async function runtimeWorker(ctx: WorkerContext, name: WorkerName): Promise<RunningWorker> {
-  return startWorkers(ctx.config, ctx.infra, [name], ctx.log);
+  // Exchange keys come from the environment only (QTS_EXCHANGE_API_KEY/_SECRET or *_FILE), never from the config file.
+  return startWorkers(ctx.config, ctx.infra, [name], ctx.log, systemClock, name === 'executor' ? loadConfig().secrets : {});
 }
 
 /** Opens the configured shared bus and store; a worker process needs a bus other processes can reach. */

@@ -4,10 +4,13 @@ import { join, resolve } from 'node:path';
 import { allTopics, topics } from '@qts/schemas';
 import type { Bus, Clock, Consumer, EventStore } from '@qts/core';
 import { EsdbEventStore, InProcessBus, KafkaBus, PostgresEventStore, createPgliteDb, startRecorder, type PgDatabase } from '@qts/adapters';
-import type { RuntimeConfig } from './config.ts';
+import type { RuntimeConfig, Secrets } from './config.ts';
 import { namespacedBus } from './namespaced-bus.ts';
 import type { Logger } from './log.ts';
 import { PaperExecutor } from '../workers/paper-executor.ts';
+import { startCcxtFeed } from '../workers/exchange-ingest.ts';
+import { startLiveExecutor, stopper } from '../workers/live-executor-wiring.ts';
+import type { LiveExecutor } from '../workers/live-executor.ts';
 import { runReplayIngest } from '../workers/replay-ingest.ts';
 import { startStrategyWorker } from '../workers/strategy-worker.ts';
 
@@ -54,6 +57,8 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger): Pr
 
 export interface RunningSystem {
   readonly executor: PaperExecutor | null;
+  /** The executor on a live exchange (venue.kind 'ccxt'), instead of the paper one. */
+  readonly liveExecutor: LiveExecutor | null;
   /** Resolves when the replay feed has published every recorded bar (never for a live feed). */
   readonly replayDone: Promise<number>;
   stop(): Promise<void>;
@@ -64,17 +69,21 @@ export interface RunningSystem {
  * executor recovers from the store before it consumes, strategies warm up from stored bars, and the
  * replay feed starts last, after the last bar the store holds.
  */
-export async function startWorkers(config: RuntimeConfig, infra: Infrastructure, workers: readonly WorkerName[], log: Logger, clock: Clock = systemClock): Promise<RunningSystem> {
+export async function startWorkers(config: RuntimeConfig, infra: Infrastructure, workers: readonly WorkerName[], log: Logger, clock: Clock = systemClock, secrets: Secrets = {}): Promise<RunningSystem> {
   const { bus, store } = infra;
   const consumers: Consumer[] = [];
   const abort = new AbortController();
   const want = new Set(workers);
   let executor: PaperExecutor | null = null;
+  let liveExecutor: LiveExecutor | null = null;
 
   if (want.has('recorder')) consumers.push(await startRecorder({ bus, store, logger: log.child({ worker: 'recorder' }) }));
 
-  if (want.has('executor')) {
-    if (config.venue.kind !== 'paper') throw new Error('the live ccxt venue is wired through `qts worker executor` once the ccxt adapter lands');
+  if (want.has('executor') && config.venue.kind === 'ccxt') {
+    const live = await startLiveExecutor(config, config.venue, secrets, { bus, store, clock, log: log.child({ worker: 'executor' }) });
+    liveExecutor = live.executor;
+    consumers.push(...live.consumers);
+  } else if (want.has('executor') && config.venue.kind === 'paper') {
     executor = new PaperExecutor({
       account: config.account,
       cash: config.cash,
@@ -106,14 +115,19 @@ export async function startWorkers(config: RuntimeConfig, infra: Infrastructure,
 
   let replayDone: Promise<number> = new Promise(() => undefined);
   if (want.has('ingest')) {
-    if (config.market.kind !== 'replay') throw new Error('the ccxt market-data feed is wired once the ccxt adapter lands');
-    const files = config.market.files.map((f) => ({ ...f, path: resolve(f.path) }));
-    replayDone = runReplayIngest(files, config.market.barsPerSecond, { bus, store, clock, log: log.child({ worker: 'ingest' }) }, abort.signal);
-    replayDone.catch((e: unknown) => log.error({ err: e }, 'replay ingest failed'));
+    if (config.market.kind === 'ccxt') {
+      const feed = await startCcxtFeed(config.market, { bus, store, clock, log: log.child({ worker: 'ingest' }) });
+      consumers.push(stopper(() => feed.stop()));
+    } else {
+      const files = config.market.files.map((f) => ({ ...f, path: resolve(f.path) }));
+      replayDone = runReplayIngest(files, config.market.barsPerSecond, { bus, store, clock, log: log.child({ worker: 'ingest' }) }, abort.signal);
+      replayDone.catch((e: unknown) => log.error({ err: e }, 'replay ingest failed'));
+    }
   }
 
   return {
     executor,
+    liveExecutor,
     replayDone,
     async stop() {
       abort.abort();

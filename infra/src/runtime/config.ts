@@ -28,11 +28,21 @@ const ReplayFeed = z.object({
   barsPerSecond: z.number().nonnegative().default(20),
 });
 
+const Updates = z.enum(['auto', 'stream', 'poll']).default('auto');
+
+/** A live exchange's candles through ccxt: closed bars only, history first (warm-up, gaps), then websocket or polling. */
 const CcxtFeed = z.object({
   kind: z.literal('ccxt'),
   exchange: z.string().min(1),
   symbols: z.array(Instrument).min(1),
   timeframe: Timeframe,
+  /** Overrides the exchange's API base URL (a testnet, or a local stand-in in tests). */
+  baseUrl: z.string().url().optional(),
+  sandbox: z.boolean().default(false),
+  /** 'stream' candles over ccxt.pro websockets, 'poll' the REST API; 'auto' streams when the exchange can. */
+  updates: Updates,
+  /** Closed bars fetched from history when the store holds none of a series. */
+  warmupBars: z.number().int().nonnegative().max(5_000).default(300),
 });
 
 export const RuntimeConfig = z.object({
@@ -80,6 +90,12 @@ export const RuntimeConfig = z.object({
       /** Overrides the exchange's API base URL (a testnet, or a local stand-in in tests). */
       baseUrl: z.string().url().optional(),
       sandbox: z.boolean().default(false),
+      /** Order updates: 'stream' the user-data websocket, 'poll' fetchOrder; 'auto' streams when the exchange can. */
+      updates: Updates,
+      /** A signal older than this when it reaches the executor is not traded (live time, not replayed time). */
+      maxSignalAgeMs: z.number().int().positive().default(120_000),
+      /** Per request to the exchange; a slower answer is an unknown outcome, followed up by clientOrderId. */
+      timeoutMs: z.number().int().positive().default(10_000),
     }),
   ]).default({ kind: 'paper', slippageBps: 2, makerFeeBps: 2, takerFeeBps: 10 }),
   strategies: z.array(StrategyConfig).default([
