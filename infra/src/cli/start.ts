@@ -25,7 +25,7 @@ export function registerStart(program: Command): void {
       const { config, secrets } = loaded;
       const infra = await openInfrastructure(config, log);
       const read = await startReadSide(config, secrets, infra, { projector: true, api: true }, log, systemClock);
-      const system = await startWorkers(config, infra, ['recorder', 'executor', 'strategy', 'ingest'], log, systemClock, secrets);
+      const system = await startWorkers(config, infra, ['recorder', 'executor', 'strategy', 'ml', 'ingest'], log, systemClock, secrets);
       const url = read.api!.url;
       console.log(`\nqts is running (${config.mode}: ${config.bus.kind} bus, ${config.eventStore.kind} event store, ${config.venue.kind} venue)`);
       console.log(`  API        ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`);

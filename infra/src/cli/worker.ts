@@ -35,6 +35,7 @@ export const workerRegistry: Readonly<Record<string, { readonly description: str
   },
   ingest: { description: 'feeds the configured market data (replay of recorded bars, or an exchange\'s live candles through ccxt) onto market.bars', start: (ctx) => runtimeWorker(ctx, 'ingest') },
   strategy: { description: 'runs the configured strategies: bars in, signals out (scale out: more processes share the partitions)', start: (ctx) => runtimeWorker(ctx, 'strategy') },
+  ml: { description: 'runs the configured model strategies (`models` in the config): the champion of each registry family, hot-swapped on promotion, and its A/B experiment', start: (ctx) => runtimeWorker(ctx, 'ml') },
   executor: { description: 'signals to orders after risk: on the paper venue in event time, or live through ccxt (reconciles with the exchange on start); recovers from the event store', start: (ctx) => runtimeWorker(ctx, 'executor') },
   projector: {
     description: 'projects the event store into the Postgres read models (checkpoint in the same transaction)',

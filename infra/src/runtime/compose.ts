@@ -14,7 +14,7 @@ import type { LiveExecutor } from '../workers/live-executor.ts';
 import { runReplayIngest } from '../workers/replay-ingest.ts';
 import { startStrategyWorker } from '../workers/strategy-worker.ts';
 
-export const workerNames = ['ingest', 'strategy', 'executor', 'recorder', 'projector', 'api'] as const;
+export const workerNames = ['ingest', 'strategy', 'ml', 'executor', 'recorder', 'projector', 'api'] as const;
 export type WorkerName = (typeof workerNames)[number];
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -113,6 +113,15 @@ export async function startWorkers(config: RuntimeConfig, infra: Infrastructure,
     }
   }
 
+  if (want.has('ml') && config.models.length > 0) {
+    // Loaded only when models are configured: tfjs and the WASM modules cost other workers nothing.
+    const { openModelRegistry, startMlWorkers } = await import('../workers/ml-worker.ts');
+    const mlLog = log.child({ worker: 'ml' });
+    const registry = await openModelRegistry(config, { bus, store, clock, log: mlLog }, config.modelDir ?? process.env['QTS_MODEL_DIR'] ?? dataPath(config, 'models'));
+    const feedVenue = (instrument: string) => (config.market.kind === 'replay' ? config.market.files.find((f) => f.instrument === instrument)?.venue ?? 'replay' : config.market.exchange);
+    consumers.push(...await startMlWorkers(config.models, feedVenue, { bus, store, clock, log: mlLog, registry }));
+  }
+
   let replayDone: Promise<number> = new Promise(() => undefined);
   if (want.has('ingest')) {
     if (config.market.kind === 'ccxt') {
@@ -141,6 +150,8 @@ export async function startWorkers(config: RuntimeConfig, infra: Infrastructure,
 function strategiesByInstrument(config: RuntimeConfig): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const s of config.strategies) (out[s.instrument] ??= []).push(s.id);
+  // Model strategies report progress like rule strategies: the executor waits for their markers too.
+  for (const m of config.models) (out[m.instrument] ??= []).push(m.id);
   return out;
 }
 

@@ -20,6 +20,45 @@ const StrategyConfig = z.object({
   params: z.record(z.string(), z.unknown()).default({}),
 });
 
+const Family = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a model family like lstm-btcusdt-1h').max(120);
+const ModelVersion = z.string().regex(/^[a-z0-9][a-z0-9_-]*@[1-9][0-9]*$/, 'a model version like lstm-btcusdt-1h@4');
+
+/** An A/B experiment of the family's champion against challenger versions, run by the ml worker. */
+const ExperimentConfig = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  /** split: each bar's decision is owned by one variant by hash and share; shadow: the champion trades, challengers are only recorded. */
+  mode: z.enum(['split', 'shadow']),
+  /** In split mode the champion keeps 1 - the challengers' shares. */
+  challengers: z.array(z.object({ version: ModelVersion, share: z.number().min(0).max(1).default(0) })).min(1),
+  /** Closed hypothetical trades each variant needs before the one bootstrap test runs. */
+  minTrades: z.number().int().min(5).default(30),
+  alpha: z.number().gt(0).lt(0.5).default(0.05),
+  feeBps: z.number().nonnegative().default(10),
+  resamples: z.number().int().min(100).max(100_000).default(2000),
+  seed: z.number().int().default(1),
+  /** Promote the winning challenger in the registry when the test says so (the worker then swaps to it). */
+  autoPromote: z.boolean().default(true),
+});
+
+/**
+ * A model-driven strategy run by `qts worker ml`: the champion of a registry family (e.g. the
+ * versions `qts train` registered as lstm-btcusdt-1h@N), alone or inside a combinator where `spec`
+ * names it "model".
+ */
+const ModelStrategyConfig = z.object({
+  id: StrategyConfig.shape.id,
+  family: Family,
+  instrument: Instrument,
+  timeframe: Timeframe,
+  /** Plain model: { longAbove, shortBelow }; with a spec: nested by child name, e.g. { "sma-cross": {...}, "model": { "longAbove": 0.55 } }. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** A hybrid, e.g. { "kind": "gate", "primary": "sma-cross", "confirmer": "model", "minStrength": 0.55 }. */
+  spec: z.unknown().optional(),
+  /** The feature spec this worker computes (default: the default spec, what `qts train` uses); a model trained on another is refused. */
+  features: z.record(z.string(), z.unknown()).optional(),
+  experiment: ExperimentConfig.optional(),
+});
+
 const ReplayFeed = z.object({
   kind: z.literal('replay'),
   /** CSV files of recorded bars (time,open,high,low,close,volume), fed as a live market. */
@@ -101,6 +140,10 @@ export const RuntimeConfig = z.object({
   strategies: z.array(StrategyConfig).default([
     { id: 'sma-btc', kind: 'sma-cross', instrument: 'BTC/USDT', timeframe: '5m', params: { fast: 10, slow: 30 } },
   ]),
+  /** Model strategies for `qts worker ml` (and `qts start`): none by default. */
+  models: z.array(ModelStrategyConfig).default([]),
+  /** Model artifact storage directory (default: QTS_MODEL_DIR or <dataDir>/models, where `qts train` writes). */
+  modelDir: z.string().optional(),
   executor: z.object({
     sizing: Sizing.default({ kind: 'percent-equity', percent: 100 }),
     allowShort: z.boolean().default(false),
