@@ -1,0 +1,71 @@
+// Checks, without building it, that the runtime image holds everything its entry point loads: sources copied and not ignored, packages in production dependencies.
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { posix, relative, resolve } from 'node:path';
+import dockerignore, { type Ignore } from '@balena/dockerignore';
+import { build, type Plugin } from 'esbuild';
+import type { DockerStage } from './dockerfile.ts';
+
+export interface ImageFiles {
+  /** Whether a repository file (relative path) ends up in the stage: copied by a COPY and not in .dockerignore. */
+  has(repoPath: string): boolean;
+}
+
+// A CommonJS module typed as an ES default export: its factory is both module.exports and .default.
+const ignore = (dockerignore as unknown as { default: () => Ignore }).default;
+
+/** The repository files the stage copies from the build context. */
+export function imageFiles(stage: DockerStage, dockerignore: string): ImageFiles {
+  const ignored = ignore().add(dockerignore.split('\n'));
+  const sources = stage.copies.flatMap((c) => c.sources.map((s) => posix.normalize(s).replace(/\/$/, '')));
+  return {
+    has: (p) => !ignored.ignores(p) && sources.some((s) => s === '.' || p === s || p.startsWith(`${s}/`)),
+  };
+}
+
+/** The package name of a bare import: `@scope/name/sub` gives `@scope/name`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+export interface EntryGraph {
+  /** Repository files the entry point imports, directly or not (relative paths). */
+  readonly files: readonly string[];
+  /** Third-party packages those files import (workspace packages excluded). */
+  readonly packages: readonly string[];
+}
+
+/** Follows every static and literal dynamic import from the entry, as esbuild resolves them, without writing anything. */
+export async function entryGraph(repo: string, entry: string): Promise<EntryGraph> {
+  const builtins = new Set(builtinModules);
+  const packages = new Set<string>();
+  const externals: Plugin = {
+    name: 'third-party-external',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('@qts/')) return undefined;
+        const name = args.path.startsWith('node:') ? null : packageOf(args.path);
+        if (name && !builtins.has(name)) packages.add(name);
+        return { path: args.path, external: true };
+      });
+    },
+  };
+  const result = await build({
+    absWorkingDir: repo, entryPoints: [entry], bundle: true, write: false, metafile: true,
+    platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent', plugins: [externals],
+  });
+  const files = Object.keys(result.metafile.inputs).map((p) => relative(repo, resolve(repo, p)));
+  return { files: files.sort(), packages: [...packages].sort() };
+}
+
+/** Production dependencies of the root and every workspace (what `npm ci --omit=dev` installs). */
+export function productionDependencies(repo: string): Set<string> {
+  const root = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8')) as { workspaces?: string[]; dependencies?: Record<string, string> };
+  const deps = new Set(Object.keys(root.dependencies ?? {}));
+  for (const ws of root.workspaces ?? []) {
+    const pkg = JSON.parse(readFileSync(resolve(repo, ws, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const d of Object.keys(pkg.dependencies ?? {})) deps.add(d);
+  }
+  return deps;
+}
