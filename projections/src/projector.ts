@@ -1,6 +1,6 @@
 // The projector: feeds batches of stored events to projections, rows and checkpoint in one transaction.
 import { Migrator, NO_MIGRATIONS, sql, type Kysely, type Migration } from 'kysely';
-import type { EventStore, StoredEvent, Subscription } from '@qts/core';
+import { ValidationError, type EventStore, type StoredEvent, type Subscription } from '@qts/core';
 import type { ReadDb, ReadTx } from './db.ts';
 import type { Positioned, Projection } from './projection.ts';
 import { deadLetterMigrations } from './projections/dead-letters.ts';
@@ -78,7 +78,8 @@ async function migrateOrThrow(m: Migrator, to?: typeof NO_MIGRATIONS): Promise<v
 function isDataError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'))) return true;
-  return e instanceof TypeError || e instanceof RangeError;
+  // A ValidationError from core's accounting (a fee in a currency the fill cannot be valued in) is the event's data too.
+  return e instanceof TypeError || e instanceof RangeError || e instanceof ValidationError;
 }
 
 export class Projector {
@@ -230,9 +231,17 @@ export class Projector {
     let resolveCaughtUp!: () => void;
     const caughtUp = new Promise<void>((r) => { resolveCaughtUp = r; });
 
+    // Last position of the last committed batch: commits are asynchronous (see applyIn), so a server that
+    // crashed may come back without the last ones it acknowledged; the next write projects them again.
+    let written: bigint | null = null;
     const write = async (batch: StoredEvent[]): Promise<void> => {
       for (let attempt = 0; ; attempt++) {
-        try { await this.projectResilient(batch); return; } catch (error) {
+        try {
+          if (written !== null) await this.refill(store, written, batch[0]!.position);
+          await this.projectResilient(batch);
+          written = batch[batch.length - 1]!.position;
+          return;
+        } catch (error) {
           this.options.onError?.(error);
           if (closed) throw error;
           await new Promise((r) => setTimeout(r, Math.min(5000, 50 * 2 ** attempt)));
@@ -273,6 +282,24 @@ export class Projector {
         await flush().catch(() => undefined);
       },
     };
+  }
+
+  /**
+   * When the read models' checkpoints are behind `written` (the server lost commits it had acknowledged,
+   * e.g. a crash of a Postgres server under asynchronous commit), projects the stored events between the
+   * lowest checkpoint and `before` again. Cheap when nothing was lost: one read of the checkpoints.
+   */
+  private async refill(store: EventStore, written: bigint, before: bigint): Promise<void> {
+    const cps = Object.values(await this.checkpoints());
+    const from = cps.reduce((a, b) => (b < a ? b : a), cps[0] ?? -1n);
+    if (from >= written) return;
+    let batch: StoredEvent[] = [];
+    for await (const stored of store.readAll(from >= 0n ? { after: from } : {})) {
+      if (stored.position >= before) break;
+      batch.push(stored);
+      if (batch.length >= this.batchSize) { await this.projectResilient(batch); batch = []; }
+    }
+    await this.projectResilient(batch);
   }
 
   /** Projects everything in the store up to now, in batches (the embedded mode's catch-up and tests). */

@@ -57,6 +57,9 @@ export async function createPostgresDb<DB = unknown>(url: string, options: Postg
   });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // Nor may a checked-out one (pg-pool listens only while a client is idle): a server restart between two
+  // statements of a transaction emits 'error' on it; its queries fail and the caller retries.
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 
   // One dedicated connection carries every LISTEN of this database. When it drops (server restart, network),
