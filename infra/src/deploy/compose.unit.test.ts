@@ -44,7 +44,7 @@ describe('docker compose config (Compose v2, no engine)', () => {
   });
 
   it('accepts docker-compose.yml with .env.example, and the live overlay on top', () => {
-    expect(Object.keys(model.services).sort()).toEqual(['api', 'eventstore', 'executor', 'ingest', 'kafka', 'postgres', 'projector', 'recorder', 'strategy']);
+    expect(Object.keys(model.services).sort()).toEqual(['api', 'eventstore', 'executor', 'ingest', 'kafka', 'ml', 'postgres', 'projector', 'recorder', 'strategy']);
     const live = composeConfig(compose, { files: ['docker-compose.yml', 'infra/docker/compose.live.yml'], envFile: '.env.example' });
     expect(live.ok ? null : live.error).toBeNull();
     if (live.ok) expect(live.model.services.executor!.environment!.QTS_EXCHANGE_API_KEY_FILE).toBe('/run/secrets/exchange_api_key');
@@ -108,7 +108,7 @@ describe('services', () => {
     for (const s of qtsServices(model)) {
       for (const dep of ['kafka', 'eventstore', 'postgres']) expect(model.services[s]!.depends_on?.[dep]?.condition).toBe('service_healthy');
     }
-    for (const dep of ['recorder', 'strategy', 'executor']) expect(model.services.ingest!.depends_on?.[dep]?.condition).toBe('service_healthy');
+    for (const dep of ['recorder', 'strategy', 'ml', 'executor']) expect(model.services.ingest!.depends_on?.[dep]?.condition).toBe('service_healthy');
     // Topics come only from the workers' ensureTopics (partition counts ours), never from the broker's auto-creation.
     expect(model.services.kafka!.environment!.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
   });
