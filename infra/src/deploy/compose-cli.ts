@@ -50,9 +50,9 @@ export function composeCli(): ComposeCli {
   return { version: version.stdout.trim(), env };
 }
 
-/** `docker compose -f FILE... --env-file ENV config --format json`, run in the repository like a user would. */
+/** `docker compose -f FILE... --env-file ENV --profile '*' config --format json` (every profile, so opt-in services are checked too). */
 export function composeConfig(cli: ComposeCli, options: { files: readonly string[]; envFile: string; cwd?: string }): ConfigResult {
-  const args = ['compose', ...options.files.flatMap((f) => ['-f', f]), '--env-file', options.envFile, 'config', '--format', 'json'];
+  const args = ['compose', ...options.files.flatMap((f) => ['-f', f]), '--env-file', options.envFile, '--profile', '*', 'config', '--format', 'json'];
   const run = spawnSync('docker', args, { cwd: options.cwd ?? repoRoot, encoding: 'utf8', env: cli.env, timeout: 60_000 });
   if (run.status !== 0) return { ok: false, error: (run.stderr || run.error?.message || `exit ${run.status}`).trim() };
   return { ok: true, model: JSON.parse(run.stdout) as ComposeModel };
