@@ -6,6 +6,7 @@ import { openInfrastructure, startWorkers, systemClock } from '../runtime/compos
 import { createLogger } from '../runtime/log.ts';
 import { startReadSide } from '../runtime/read-side.ts';
 import { onShutdown } from '../runtime/shutdown.ts';
+import { startNotifier } from '../notify/notifier.ts';
 
 export function registerStart(program: Command): void {
   program
@@ -26,6 +27,7 @@ export function registerStart(program: Command): void {
       const infra = await openInfrastructure(config, log);
       const read = await startReadSide(config, secrets, infra, { projector: true, api: true }, log, systemClock);
       const system = await startWorkers(config, infra, ['recorder', 'executor', 'strategy', 'ml', 'ingest'], log, systemClock, secrets);
+      const notifier = await startNotifier({ bus: infra.bus, config: config.notify, secrets, log, metrics: infra.metrics });
       const url = read.api!.url;
       console.log(`\nqts is running (${config.mode}: ${config.bus.kind} bus, ${config.eventStore.kind} event store, ${config.venue.kind} venue)`);
       console.log(`  API        ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`);
@@ -33,9 +35,11 @@ export function registerStart(program: Command): void {
         ? `  API token  ${read.generatedToken}\n             shown once: only its hash is kept in ${config.dataDir}/api-token.sha256`
         : `  API token  ${secrets.apiToken ? 'from QTS_API_TOKEN' : `as printed on the first start (delete ${config.dataDir}/api-token.sha256 for a new one)`}`);
       console.log(`  market     ${config.market.kind === 'replay' ? `replaying ${config.market.files.map((f) => f.path).join(', ')} at ${config.market.barsPerSecond} bars/s` : config.market.exchange}`);
+      console.log(`  metrics    ${url}/api/v1/metrics (Prometheus)${notifier ? `\n  notify     ${notifier.channels.join(', ')}` : ''}`);
       console.log('  Ctrl-C stops it; started again, it resumes where it was.\n');
       onShutdown(log, async () => {
         await system.stop();
+        await notifier?.stop();
         await read.close();
         await infra.close();
       });

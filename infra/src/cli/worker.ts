@@ -1,12 +1,14 @@
 // `qts worker <name>`: runs one worker of the distributed mode in this process until SIGINT/SIGTERM, then stops it gracefully.
 import type { Command } from 'commander';
 import type { Bus, EventStore } from '@qts/core';
-import { busLogger, startRecorder, RECORDER_GROUP } from '@qts/adapters';
+import { startRecorder, RECORDER_GROUP } from '@qts/adapters';
 import { loadConfig, type RuntimeConfig } from '../runtime/config.ts';
 import { openInfrastructure, startWorkers, systemClock, type Infrastructure, type WorkerName } from '../runtime/compose.ts';
 import { startHealthServer } from '../runtime/health.ts';
 import type { Logger } from '../runtime/log.ts';
 import { startReadSide } from '../runtime/read-side.ts';
+import { workerLogger } from '../observability/logging.ts';
+import { startNotifier, type RunningNotifier } from '../notify/notifier.ts';
 
 export interface WorkerFlags {
   readonly group?: string;
@@ -42,6 +44,14 @@ export const workerRegistry: Readonly<Record<string, { readonly description: str
     start: async ({ config, infra, log }) => {
       const read = await startReadSide(config, {}, infra, { projector: true, api: false }, log, systemClock);
       return { stop: () => read.close() };
+    },
+  },
+  notifier: {
+    description: 'fills, halts, rejections and errors to Telegram and/or a webhook, throttled (own consumer group)',
+    start: async ({ bus, config, infra, log, flags }) => {
+      const notifier = await startNotifier({ bus, config: config.notify, secrets: loadConfig().secrets, log, metrics: infra.metrics, ...(flags.group ? { groupId: flags.group } : {}) });
+      if (!notifier) throw new Error('no notification channel configured: set notify.telegram or notify.webhook in qts.config.json (or QTS_TELEGRAM_CHAT_ID / QTS_WEBHOOK_URL)');
+      return notifier;
     },
   },
   api: {
@@ -86,7 +96,7 @@ export function registerWorker(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const log = busLogger(`worker.${name}`);
+      const log = workerLogger(`worker.${name}`);
       let opened: { config: RuntimeConfig; infra: Infrastructure };
       try {
         opened = await openShared(log);
@@ -96,8 +106,22 @@ export function registerWorker(program: Command): void {
         return;
       }
       const { config, infra } = opened;
-      const health = flags.healthPort !== undefined ? await startHealthServer(Number(flags.healthPort), name, log) : null;
-      const running = await worker.start({ infra, bus: infra.bus, store: infra.store, config, log, flags });
+      const health = flags.healthPort !== undefined ? await startHealthServer(Number(flags.healthPort), name, log, infra.metrics) : null;
+      // Any worker tells the configured channels about its own errors; the notifier worker also about fills, halts, rejections.
+      const incidents: RunningNotifier | null = name === 'notifier' ? null
+        : await startNotifier({ bus: infra.bus, config: config.notify, secrets: loadConfig().secrets, log, metrics: infra.metrics, events: false });
+      let running: RunningWorker;
+      try {
+        running = await worker.start({ infra, bus: infra.bus, store: infra.store, config, log, flags });
+      } catch (err) {
+        log.error({ err, worker: name }, 'worker failed to start');
+        console.error(`qts worker ${name}: ${(err as Error).message}`);
+        await incidents?.stop();
+        await infra.close();
+        await health?.close();
+        process.exitCode = 1;
+        return;
+      }
       health?.ready();
       log.info({ worker: name, group: flags.group, topics: flags.topics, health: health?.url }, 'worker started');
       await new Promise<void>((resolve) => {
@@ -112,6 +136,7 @@ export function registerWorker(program: Command): void {
       }, 10_000);
       deadline.unref();
       await running.stop();
+      await incidents?.stop();
       await infra.close();
       await health?.close();
       log.info({ worker: name }, 'worker stopped');

@@ -6,6 +6,10 @@ import type { Bus, Clock, Consumer, EventStore } from '@qts/core';
 import { EsdbEventStore, InProcessBus, KafkaBus, PostgresEventStore, createPgliteDb, startRecorder, type PgDatabase } from '@qts/adapters';
 import type { RuntimeConfig, Secrets } from './config.ts';
 import { namespacedBus } from './namespaced-bus.ts';
+import { SystemMetrics } from '../observability/metrics.ts';
+import { meteredBus } from '../observability/metered-bus.ts';
+import { meteredStore } from '../observability/metered-store.ts';
+import { onIncident } from '../observability/logging.ts';
 import type { Logger } from './log.ts';
 import { PaperExecutor } from '../workers/paper-executor.ts';
 import { startCcxtFeed } from '../workers/exchange-ingest.ts';
@@ -24,14 +28,20 @@ export interface Infrastructure {
   readonly store: EventStore;
   /** The embedded PGlite database shared by the event store and the read models, when embedded. */
   readonly embeddedDb: PgDatabase | null;
+  /** This system's Prometheus metrics (the bus and store are metered into them). */
+  readonly metrics: SystemMetrics;
   close(): Promise<void>;
 }
 
 /** Opens the bus and the event store the config names. */
-export async function openInfrastructure(config: RuntimeConfig, log: Logger): Promise<Infrastructure> {
-  const bus: Bus = namespacedBus(config.bus.kind === 'kafka'
+export async function openInfrastructure(config: RuntimeConfig, log: Logger, metrics = new SystemMetrics()): Promise<Infrastructure> {
+  const kafka = config.bus.kind === 'kafka'
     ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }), consumer: { sessionTimeoutMs: config.bus.sessionTimeoutMs } })
-    : new InProcessBus({ logger: log.child({ component: 'bus' }) }), config.namespace);
+    : null;
+  const ns = config.namespace;
+  const bus: Bus = meteredBus(namespacedBus(kafka ?? new InProcessBus({ logger: log.child({ component: 'bus' }) }), ns), metrics,
+    { namespace: ns, ...(kafka ? { watermarks: (topic: string) => kafka.watermarks(ns ? `${ns}.${topic}` : topic) } : {}) });
+  const stopCounting = onIncident((e) => metrics.incidents.inc({ component: e.component }));
   let embeddedDb: PgDatabase | null = null;
   let store: EventStore;
   if (config.eventStore.kind === 'esdb') store = EsdbEventStore.connect(config.eventStore.url);
@@ -44,10 +54,12 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger): Pr
     embeddedDb = await createPgliteDb(dir);
     store = await PostgresEventStore.create(embeddedDb);
   }
+  store = meteredStore(store, metrics);
   await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: config.bus.kind === 'kafka' ? config.bus.partitions : 3 })));
   return {
-    bus, store, embeddedDb,
+    bus, store, embeddedDb, metrics,
     async close() {
+      stopCounting();
       await bus.close();
       await store.close();
       await embeddedDb?.close();

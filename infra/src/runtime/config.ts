@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { Instrument, Timeframe } from '@qts/schemas';
 import { ValidationError } from '@qts/core';
+import { NotifyConfig } from '../notify/config.ts';
 
 const Sizing = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fixed-quantity'), quantity: z.number().positive() }),
@@ -166,6 +167,8 @@ export const RuntimeConfig = z.object({
     uiOrigin: z.string().optional(),
     readRequiresToken: z.boolean().default(false),
   }).default({ host: '127.0.0.1', port: 8080, readRequiresToken: false }),
+  /** Fills, halts, rejections and worker errors to Telegram and/or a webhook (secrets from env only). */
+  notify: NotifyConfig,
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 
@@ -174,6 +177,8 @@ export interface Secrets {
   readonly apiToken?: string;
   readonly exchangeApiKey?: string;
   readonly exchangeSecret?: string;
+  readonly telegramBotToken?: string;
+  readonly webhookSecret?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -196,6 +201,8 @@ function fromEnv(env: Env): Record<string, unknown> {
   if (env.PG_URL && env.QTS_READ_MODELS !== 'pglite') o.readModels = { kind: 'postgres', url: env.PG_URL };
   if (env.QTS_API_PORT) o.api = { port: Number(env.QTS_API_PORT) };
   if (env.QTS_API_HOST) o.api = { ...(o.api as object), host: env.QTS_API_HOST };
+  if (env.QTS_TELEGRAM_CHAT_ID) o.notify = { telegram: { chatId: env.QTS_TELEGRAM_CHAT_ID, ...(env.QTS_TELEGRAM_BASE_URL ? { baseUrl: env.QTS_TELEGRAM_BASE_URL } : {}) } };
+  if (env.QTS_WEBHOOK_URL) o.notify = { ...(o.notify as object), webhook: { url: env.QTS_WEBHOOK_URL } };
   if (env.QTS_BARS_PER_SECOND) o.market = { barsPerSecond: Number(env.QTS_BARS_PER_SECOND) };
   return o;
 }
@@ -240,6 +247,8 @@ export function loadConfig(options: { path?: string; env?: Env; cwd?: string } =
       apiToken: env.QTS_API_TOKEN,
       exchangeApiKey: readSecret(env, 'QTS_EXCHANGE_API_KEY', cwd),
       exchangeSecret: readSecret(env, 'QTS_EXCHANGE_SECRET', cwd),
+      telegramBotToken: readSecret(env, 'QTS_TELEGRAM_BOT_TOKEN', cwd),
+      webhookSecret: readSecret(env, 'QTS_WEBHOOK_SECRET', cwd),
     },
   };
 }

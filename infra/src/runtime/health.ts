@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log.ts';
+import type { SystemMetrics } from '../observability/metrics.ts';
 
 export interface HealthServer {
   readonly url: string;
@@ -10,8 +11,11 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-/** GET /health: 200 while the process runs. GET /ready: 200 once started, 503 before and while stopping. */
-export async function startHealthServer(port: number, worker: string, log: Logger): Promise<HealthServer> {
+/**
+ * GET /health: 200 while the process runs. GET /ready: 200 once started, 503 before and while stopping.
+ * GET /metrics: the process's Prometheus metrics, when given.
+ */
+export async function startHealthServer(port: number, worker: string, log: Logger, metrics?: SystemMetrics): Promise<HealthServer> {
   let isReady = false;
   const server = createServer((req, res) => {
     const body = (status: number, data: object): void => {
@@ -19,7 +23,13 @@ export async function startHealthServer(port: number, worker: string, log: Logge
     };
     if (req.url === '/health') body(200, { status: 'ok', worker });
     else if (req.url === '/ready') body(isReady ? 200 : 503, { ready: isReady, worker });
-    else body(404, { error: { kind: 'NotFound', message: 'GET /health or /ready' } });
+    else if (req.url === '/metrics' && metrics) {
+      metrics.scrape().then(
+        (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
+        (e: unknown) => { log.error({ err: e }, 'metrics scrape failed'); body(500, { error: { kind: 'MetricsFailed', message: (e as Error).message } }); },
+      );
+    }
+    else body(404, { error: { kind: 'NotFound', message: metrics ? 'GET /health, /ready or /metrics' : 'GET /health or /ready' } });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -17,6 +17,7 @@ import type { RuntimeConfig, Secrets } from './config.ts';
 import type { Infrastructure } from './compose.ts';
 import type { Logger } from './log.ts';
 import { publishingStore } from './publishing-store.ts';
+import { followBooks } from '../observability/book-feed.ts';
 
 export interface ReadSide {
   readonly api: ApiServer | null;
@@ -61,7 +62,10 @@ export async function startReadSide(
     readAccess: config.api.readRequiresToken ? ('token' as const) : ('loopback' as const),
     ...(config.api.uiOrigin ? { corsOrigins: [config.api.uiOrigin] } : {}),
     log: (level: 'info' | 'warn' | 'error', msg: string, detail?: unknown) => apiLog[level]({ detail }, msg),
+    // GET /api/v1/metrics serves the whole process: bus, store, books, HTTP.
+    registry: infra.metrics.registry,
   };
+  const books = parts.api ? followBooks(infra.store, infra.metrics, { startingCash: { [config.account]: config.cash }, defaultAccount: config.account }, log) : null;
 
   if (parts.projector && parts.api) {
     // One process: projector, REST API, live websocket feed and dashboard share the port and the commits.
@@ -72,6 +76,7 @@ export async function startReadSide(
     return {
       api: served.api, generatedToken: token!.generated, projector: served.running,
       async close() {
+        await books?.close();
         await served.close();
         if (owned) await database.close();
       },
@@ -92,6 +97,7 @@ export async function startReadSide(
   return {
     api, generatedToken: token?.generated ?? null, projector: running,
     async close() {
+      await books?.close();
       await api?.close();
       await running?.close();
       if (owned) await database.close();
