@@ -48,6 +48,10 @@ export interface PositionTable {
   strategy_id: string;
   instrument: string; quantity: Num; average_price: Num; realized_pnl: Num; fees: Num;
   last_price: Num | null; unrealized_pnl: Num; updated_at: Num;
+  /** Exact cost of the open quantity (core's Position.costUnits); null on rows written before it was kept. */
+  cost_basis?: Num | null;
+  /** Time of the mark in last_price. */
+  mark_ts?: Num | null;
 }
 
 export interface PositionOrderTable { client_order_id: string; account: string; strategy_id: string }

@@ -1,45 +1,35 @@
 // Positions per account and per strategy with realised/unrealised PnL, and each account's equity over time.
-import { Decimal } from 'decimal.js';
 import { sql, type Kysely } from 'kysely';
+import { applyFill, divUnits, Dec, emptyPortfolio, markPrice, mulUnits, toUnits, UNIT_DECIMALS, unitsToString, type Portfolio, type Position } from '@qts/core';
 import type { EquityHistoryTable, PositionTable } from '../db.ts';
 import { defineProjection, type Projection } from '../projection.ts';
 
 /** The account-wide row's strategy id; other rows are one strategy's share of the account. */
 export const ACCOUNT_WIDE = '*';
 
-export interface PositionState {
-  quantity: Decimal; averagePrice: Decimal; realizedPnl: Decimal; fees: Decimal; lastPrice: Decimal | null;
-}
-
 /**
- * Applies one fill: adds at the weighted average price, realises PnL on the closed part, and on a
- * flip through zero opens the remainder at the fill price. Fees are kept apart from realised PnL.
+ * One row's book. The accounting (average cost, realised PnL through a flip, fees in the quote
+ * currency, marks, unrealised PnL) is core's Portfolio, the same code the executor and backtests book
+ * fills with; this projection only loads and stores its exact amounts.
  */
-export function applyFill(p: PositionState, side: 'buy' | 'sell', quantity: number, price: number, fee: number): void {
-  const q = new Decimal(quantity);
-  const px = new Decimal(price);
-  const signed = side === 'buy' ? q : q.neg();
-  const held = p.quantity;
-  if (held.isZero() || held.isPositive() === signed.isPositive()) {
-    const absHeld = held.abs();
-    p.averagePrice = absHeld.times(p.averagePrice).plus(q.times(px)).div(absHeld.plus(q));
-  } else {
-    const closed = Decimal.min(held.abs(), q);
-    p.realizedPnl = p.realizedPnl.plus(closed.times(px.minus(p.averagePrice)).times(held.isPositive() ? 1 : -1));
-    if (q.gt(held.abs())) p.averagePrice = px;
-  }
-  p.quantity = held.plus(signed);
-  if (p.quantity.isZero()) p.averagePrice = new Decimal(0);
-  p.fees = p.fees.plus(fee);
+interface Loaded { account: string; strategyId: string; instrument: string; book: Portfolio; position: Position; updatedAt: number; dirty: boolean }
+
+/** A numeric column as exact units of 1e-18 (core's money/fixed). */
+function unitsOf(v: unknown): bigint {
+  if (typeof v === 'number') return toUnits(v);
+  const m = /^\s*(-?)(\d*)(?:\.(\d*))?\s*$/.exec(String(v));
+  if (!m) return toUnits(Number(v));
+  const units = BigInt(`${m[2] || '0'}${(m[3] ?? '').padEnd(UNIT_DECIMALS, '0').slice(0, UNIT_DECIMALS)}`);
+  return m[1] ? -units : units;
 }
 
-export function unrealizedPnl(p: PositionState): Decimal {
-  return p.lastPrice === null || p.quantity.isZero() ? new Decimal(0) : p.lastPrice.minus(p.averagePrice).times(p.quantity);
+/** A book for one row, in the instrument's quote currency (core keeps one currency per portfolio). */
+function openRow(instrument: string): { book: Portfolio; position: Position } {
+  const slash = instrument.indexOf('/');
+  const book = emptyPortfolio(0, slash >= 0 ? instrument.slice(slash + 1) : 'USD');
+  markPrice(book, instrument, Number.NaN, Number.MIN_SAFE_INTEGER);
+  return { book, position: book.positions.get(instrument)! };
 }
-
-interface Loaded extends PositionState { account: string; strategyId: string; instrument: string; updatedAt: number; dirty: boolean }
-
-const d = (v: unknown): Decimal => new Decimal(String(v));
 
 export interface PositionsOptions {
   /** Cash each account started with; equity = starting cash + realised + unrealised - fees. */
@@ -47,7 +37,7 @@ export interface PositionsOptions {
 }
 
 export function createPositionsProjection(options: PositionsOptions = {}): Projection {
-  const startingCash = (account: string): Decimal => new Decimal(options.startingCash?.[account] ?? 0);
+  const startingCash = (account: string): Dec => new Dec(options.startingCash?.[account] ?? 0);
   return defineProjection({
     name: 'positions',
     handles: ['OrderRequested', 'OrderFilled', 'BarClosed', 'TradeTick'],
@@ -81,6 +71,17 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
         },
         async down(db: Kysely<unknown>) {
           for (const t of ['equity_history', 'equity', 'position_fills', 'position_orders', 'positions']) await db.schema.dropTable(t).ifExists().execute();
+        },
+      },
+      // The exact cost basis (the average price alone cannot restore it) and the time of the last mark.
+      '002_cost_basis': {
+        async up(db: Kysely<unknown>) {
+          await db.schema.alterTable('positions').addColumn('cost_basis', 'numeric').execute();
+          await db.schema.alterTable('positions').addColumn('mark_ts', 'bigint').execute();
+        },
+        async down(db: Kysely<unknown>) {
+          await db.schema.alterTable('positions').dropColumn('mark_ts').execute();
+          await db.schema.alterTable('positions').dropColumn('cost_basis').execute();
         },
       },
     },
@@ -117,10 +118,17 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
       const book = new Map<string, Loaded>();
       const key = (a: string, s: string, i: string): string => `${a}\u0000${s}\u0000${i}`;
       for (const r of loadedRows) {
-        book.set(key(r.account, r.strategy_id, r.instrument), {
-          account: r.account, strategyId: r.strategy_id, instrument: r.instrument, quantity: d(r.quantity), averagePrice: d(r.average_price),
-          realizedPnl: d(r.realized_pnl), fees: d(r.fees), lastPrice: r.last_price === null ? null : d(r.last_price), updatedAt: Number(r.updated_at), dirty: false,
-        });
+        const row = openRow(r.instrument);
+        const p = row.position;
+        p.qtyUnits = unitsOf(r.quantity);
+        const held = p.qtyUnits < 0n ? -p.qtyUnits : p.qtyUnits;
+        p.costUnits = r.cost_basis === null || r.cost_basis === undefined ? mulUnits(unitsOf(r.average_price), held) : unitsOf(r.cost_basis);
+        p.realizedUnits = unitsOf(r.realized_pnl);
+        p.feesUnits = unitsOf(r.fees);
+        p.markPrice = r.last_price === null ? Number.NaN : Number(r.last_price);
+        p.markTs = r.mark_ts === null || r.mark_ts === undefined ? Number(r.updated_at) : Number(r.mark_ts);
+        p.touched();
+        book.set(key(r.account, r.strategy_id, r.instrument), { account: r.account, strategyId: r.strategy_id, instrument: r.instrument, ...row, updatedAt: Number(r.updated_at), dirty: false });
       }
       const byInstrument = new Map<string, Loaded[]>();
       const byAccount = new Map<string, Loaded[]>();
@@ -133,7 +141,7 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
         const k = key(account, strategyId, instrument);
         let p = book.get(k);
         if (!p) {
-          p = { account, strategyId, instrument, quantity: new Decimal(0), averagePrice: new Decimal(0), realizedPnl: new Decimal(0), fees: new Decimal(0), lastPrice: null, updatedAt: ts, dirty: true };
+          p = { account, strategyId, instrument, ...openRow(instrument), updatedAt: ts, dirty: true };
           book.set(k, p);
           index(p);
         }
@@ -141,12 +149,12 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
       };
       const history = new Map<string, EquityHistoryTable>();
       const equityOf = (account: string, ts: number): EquityHistoryTable => {
-        let realized = new Decimal(0); let unrealized = new Decimal(0); let fees = new Decimal(0);
+        let realized = 0n; let fees = 0n; let unrealized = new Dec(0);
         for (const p of byAccount.get(account) ?? []) {
-          realized = realized.plus(p.realizedPnl); unrealized = unrealized.plus(unrealizedPnl(p)); fees = fees.plus(p.fees);
+          realized += p.position.realizedUnits; fees += p.position.feesUnits; unrealized = unrealized.plus(p.position.unrealizedPnl);
         }
-        const equity = startingCash(account).plus(realized).plus(unrealized).minus(fees);
-        return { account, ts, equity: equity.toFixed(), realized_pnl: realized.toFixed(), unrealized_pnl: unrealized.toFixed(), fees: fees.toFixed() };
+        const equity = startingCash(account).plus(unitsToString(realized)).plus(unrealized).minus(unitsToString(fees));
+        return { account, ts, equity: equity.toFixed(), realized_pnl: unitsToString(realized), unrealized_pnl: unrealized.toFixed(), fees: unitsToString(fees) };
       };
 
       // An account's equity point at time t is its state after the last event at t. Points are computed
@@ -167,13 +175,12 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
           flush(owner.account, f.ts);
           for (const sid of [owner.strategy_id, ACCOUNT_WIDE]) {
             const p = position(owner.account, sid, f.instrument, f.ts);
-            applyFill(p, f.side, f.quantity, f.price, f.fee);
-            p.lastPrice ??= new Decimal(f.price);
+            applyFill(p.book, f);
             p.updatedAt = Math.max(p.updatedAt, f.ts); p.dirty = true;
           }
           pending.set(owner.account, f.ts);
         } else if (e.type === 'BarClosed' || e.type === 'TradeTick') {
-          const price = new Decimal(e.type === 'BarClosed' ? e.data.close : e.data.price);
+          const price = e.type === 'BarClosed' ? e.data.close : e.data.price;
           const ts = e.type === 'BarClosed' ? e.data.closeTime : e.data.ts;
           const held = byInstrument.get(e.data.instrument);
           if (!held) continue;
@@ -181,7 +188,7 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
           // A tick moves prices without drawing a point, so it must not move a point still pending either.
           for (const p of held) if (p.strategyId === ACCOUNT_WIDE) flush(p.account, e.type === 'BarClosed' ? ts : undefined);
           for (const p of held) {
-            p.lastPrice = price; p.updatedAt = Math.max(p.updatedAt, ts); p.dirty = true;
+            markPrice(p.book, p.instrument, price, ts); p.updatedAt = Math.max(p.updatedAt, ts); p.dirty = true;
             if (e.type === 'BarClosed' && p.strategyId === ACCOUNT_WIDE) pending.set(p.account, ts);
           }
         }
@@ -190,13 +197,17 @@ export function createPositionsProjection(options: PositionsOptions = {}): Proje
 
       const dirty = [...book.values()].filter((p) => p.dirty);
       if (dirty.length > 0) {
-        await trx.insertInto('positions').values(dirty.map((p): PositionTable => ({
-          account: p.account, strategy_id: p.strategyId, instrument: p.instrument, quantity: p.quantity.toFixed(), average_price: p.averagePrice.toFixed(),
-          realized_pnl: p.realizedPnl.toFixed(), fees: p.fees.toFixed(), last_price: p.lastPrice?.toFixed() ?? null,
-          unrealized_pnl: unrealizedPnl(p).toFixed(), updated_at: p.updatedAt,
-        }))).onConflict((oc) => oc.columns(['account', 'strategy_id', 'instrument']).doUpdateSet({
-          quantity: sql`excluded.quantity`, average_price: sql`excluded.average_price`, realized_pnl: sql`excluded.realized_pnl`,
-          fees: sql`excluded.fees`, last_price: sql`excluded.last_price`, unrealized_pnl: sql`excluded.unrealized_pnl`, updated_at: sql`excluded.updated_at`,
+        await trx.insertInto('positions').values(dirty.map(({ account, strategyId, instrument, position: p, updatedAt }): PositionTable => {
+          const held = p.qtyUnits < 0n ? -p.qtyUnits : p.qtyUnits;
+          return {
+            account, strategy_id: strategyId, instrument, quantity: unitsToString(p.qtyUnits), average_price: held === 0n ? '0' : unitsToString(divUnits(p.costUnits, held)),
+            cost_basis: unitsToString(p.costUnits), realized_pnl: unitsToString(p.realizedUnits), fees: unitsToString(p.feesUnits),
+            last_price: Number.isNaN(p.markPrice) ? null : String(p.markPrice), mark_ts: Number.isNaN(p.markPrice) ? null : p.markTs,
+            unrealized_pnl: new Dec(p.unrealizedPnl).toFixed(), updated_at: updatedAt,
+          };
+        })).onConflict((oc) => oc.columns(['account', 'strategy_id', 'instrument']).doUpdateSet({
+          quantity: sql`excluded.quantity`, average_price: sql`excluded.average_price`, cost_basis: sql`excluded.cost_basis`, realized_pnl: sql`excluded.realized_pnl`,
+          fees: sql`excluded.fees`, last_price: sql`excluded.last_price`, mark_ts: sql`excluded.mark_ts`, unrealized_pnl: sql`excluded.unrealized_pnl`, updated_at: sql`excluded.updated_at`,
         })).execute();
         const accounts = new Set(dirty.filter((p) => p.strategyId === ACCOUNT_WIDE).map((p) => p.account));
         const now = Math.max(...dirty.map((p) => p.updatedAt));
