@@ -113,6 +113,22 @@ describe('services', () => {
     expect(model.services.kafka!.environment!.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
   });
 
+  it('points every worker at the servers the file runs', () => {
+    const kafka = model.services.kafka!.environment!;
+    // The image refuses KRaft mode without a cluster id; the listener the workers dial must be advertised.
+    expect(kafka.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(kafka.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    const pg = model.services.postgres!.environment!;
+    for (const s of qtsServices(model)) {
+      const env = model.services[s]!.environment!;
+      for (const broker of env.KAFKA_BROKERS!.split(',')) expect(kafka.KAFKA_ADVERTISED_LISTENERS!.split(',')).toContain(`INTERNAL://${broker}`);
+      const esdb = new URL(env.ESDB_URL!);
+      expect([esdb.protocol, esdb.hostname in model.services, esdb.searchParams.get('tls')]).toEqual(['esdb:', true, 'false']);
+      const url = new URL(env.PG_URL!);
+      expect([url.hostname, url.username, decodeURIComponent(url.password), url.pathname]).toEqual(['postgres', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`]);
+    }
+  });
+
   it('keeps secrets out of the compose file: every secret-looking value is interpolated', () => {
     const source = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown> }> };
     for (const [name, s] of Object.entries(source.services)) {
