@@ -12,7 +12,7 @@ import { RuntimeConfig } from '../runtime/config.ts';
 import { composeCli, composeConfig, repoRoot, type ComposeCli, type ComposeModel } from './compose-cli.ts';
 import { checkCompose, parseQtsCommand, qtsServices, type QtsCli } from './compose-check.ts';
 import { parseDockerfile, type DockerStage } from './dockerfile.ts';
-import { entryGraph, imageFiles, productionDependencies } from './image-check.ts';
+import { entryGraph, imageFiles, lockedForProduction, productionDependencies } from './image-check.ts';
 
 const cli: QtsCli = { program: qtsProgram, workers: Object.keys(workerRegistry) };
 const read = (p: string): string => readFileSync(resolve(repoRoot, p), 'utf8');
@@ -156,6 +156,9 @@ describe('the runtime image', () => {
     expect(graph.files.filter((f) => !f.startsWith('node_modules/') && !files.has(f))).toEqual([]);
     const prod = productionDependencies(repoRoot);
     expect(graph.packages.filter((p) => !prod.has(p))).toEqual([]);
+    const locked = lockedForProduction(repoRoot);
+    expect(graph.packages.filter((p) => !locked.has(p))).toEqual([]);
+    expect(locked.has('vitest')).toBe(false); // a dev-only package is told apart
     expect(prod.has('tsx')).toBe(true);
     // Traced graph is not a formality: a test helper would be missing from the image.
     expect(files.has('infra/src/deploy/compose.unit.test.ts')).toBe(false);

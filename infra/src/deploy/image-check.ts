@@ -69,3 +69,15 @@ export function productionDependencies(repo: string): Set<string> {
   }
   return deps;
 }
+
+/** Packages the lockfile installs under `npm ci --omit=dev` (no dev or devOptional flag), at the root or in a workspace. */
+export function lockedForProduction(repo: string): Set<string> {
+  const lock = JSON.parse(readFileSync(resolve(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean; link?: boolean }> };
+  const out = new Set<string>();
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    const i = path.lastIndexOf('node_modules/');
+    if (i < 0 || entry.dev || entry.devOptional) continue;
+    out.add(path.slice(i + 'node_modules/'.length));
+  }
+  return out;
+}
