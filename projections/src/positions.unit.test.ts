@@ -1,6 +1,6 @@
 // The positions read model books fills with core's Portfolio: the same fills and marks give the same amounts, to the last digit.
 import { describe, expect, it } from 'vitest';
-import { amount, applyFill, emptyPortfolio, markPrice, type OrderFilled } from '@qts/core';
+import { amount, applyFill, emptyPortfolio, markPrice } from '@qts/core';
 import { Projector } from './projector.ts';
 import { eventFactory, pgliteTestDb, tradingHistory } from './testing.ts';
 
@@ -17,7 +17,7 @@ describe('positions through core accounting', () => {
     const core = emptyPortfolio(0, 'USDT');
     const seen = new Set<string>();
     for (const { event: e } of all) {
-      if (e.type === 'OrderFilled' && !seen.has(e.data.fillId)) { seen.add(e.data.fillId); applyFill(core, e.data as OrderFilled); }
+      if (e.type === 'OrderFilled' && !seen.has(e.data.fillId)) { seen.add(e.data.fillId); applyFill(core, e.data); }
       if (e.type === 'BarClosed' && e.data.instrument === 'BTC/USDT') markPrice(core, 'BTC/USDT', e.data.close, e.data.closeTime);
       if (e.type === 'TradeTick' && e.data.instrument === 'BTC/USDT') markPrice(core, 'BTC/USDT', e.data.price, e.data.ts);
     }
