@@ -171,6 +171,14 @@ describe('the runtime image', () => {
     if (config.market.kind === 'replay') for (const f of config.market.files) expect(files.has(f.path)).toBe(true);
   });
 
+  it('ships config files the runtime accepts: the paper default and the live example (testnet, no keys in it)', () => {
+    const paper = RuntimeConfig.safeParse(JSON.parse(read('infra/docker/qts.config.json')));
+    expect(paper.success ? paper.data.venue.kind : paper.error.message).toBe('paper');
+    const live = RuntimeConfig.safeParse(JSON.parse(read('infra/docker/qts.live.config.json')));
+    expect(live.success ? [live.data.venue, live.data.market].map((x) => [x.kind, 'sandbox' in x && x.sandbox]) : live.error.message).toEqual([['ccxt', true], ['ccxt', true]]);
+    for (const f of ['infra/docker/qts.config.json', 'infra/docker/qts.live.config.json']) expect(read(f)).not.toMatch(/"\w*(key|secret|password|token)"\s*:\s*"/i);
+  });
+
   it('.env.example names every variable the compose file requires', () => {
     const required = [...read('docker-compose.yml').matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]!);
     const example = read('.env.example');
