@@ -14,4 +14,8 @@ export type { StrategyInfo } from './builtins.ts';
 export { gate, majority, unanimous, weighted } from './combinators.ts';
 export type { Child, CombinedParams, CombinedState, GateOptions, GateState, WeightedChild } from './combinators.ts';
 export { strategyFromSpec } from './spec.ts';
+export { tickSignalData } from './tick-strategy.ts';
+export type { TickStrategy } from './tick-strategy.ts';
+export { flowImbalance, FlowImbalanceParams, imbalanceOf } from './flow-imbalance.ts';
+export type { FlowImbalanceState } from './flow-imbalance.ts';
 export type { ChildSpec, StrategySpec, WeightedSpec } from './spec.ts';

@@ -19,6 +19,7 @@ const benches: Bench[] = [
   { name: 'projector', load: async () => (await import('../../../projections/bench/projector.bench.ts')).benchProjector },
   { name: 'ccxt-venue', load: async () => (await import('../../../adapters/bench/ccxt-venue.bench.ts')).benchCcxtVenue },
   { name: 'ml', load: async () => (await import('../../../adapters/bench/ml.bench.ts')).benchMl },
+  { name: 'latency', load: async () => (await import('./latency.ts')).benchLatency },
   { name: 'observability', load: async () => (await import('./observability.bench.ts')).benchObservability },
 ];
 
