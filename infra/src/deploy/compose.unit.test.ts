@@ -44,7 +44,7 @@ describe('docker compose config (Compose v2, no engine)', () => {
   });
 
   it('accepts docker-compose.yml with .env.example, and the live overlay on top', () => {
-    expect(Object.keys(model.services).sort()).toEqual(['api', 'eventstore', 'executor', 'ingest', 'kafka', 'ml', 'postgres', 'projector', 'recorder', 'strategy']);
+    expect(Object.keys(model.services).sort()).toEqual(['api', 'eventstore', 'executor', 'ingest', 'kafka', 'ml', 'notifier', 'postgres', 'projector', 'recorder', 'strategy']);
     const live = composeConfig(compose, { files: ['docker-compose.yml', 'infra/docker/compose.live.yml'], envFile: '.env.example' });
     expect(live.ok ? null : live.error).toBeNull();
     if (live.ok) expect(live.model.services.executor!.environment!.QTS_EXCHANGE_API_KEY_FILE).toBe('/run/secrets/exchange_api_key');
@@ -133,7 +133,8 @@ describe('services', () => {
     const source = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { environment?: Record<string, unknown> }> };
     for (const [name, s] of Object.entries(source.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (/PASSWORD|TOKEN|SECRET|API_KEY/.test(key)) expect(`${name}.${key}=${String(value)}`).toMatch(/=\$\{[A-Z_]+:\?/);
+        // Only an interpolation: required (:?) or empty when unset (:-), never a literal or a literal default.
+        if (/PASSWORD|TOKEN|SECRET|API_KEY/.test(key) && !key.endsWith('_FILE')) expect(`${name}.${key}=${String(value)}`).toMatch(/=\$\{[A-Z_]+(:\?[^}]*|:-)\}$/);
         if (key === 'PG_URL') expect(String(value)).toMatch(/:\$\{POSTGRES_PASSWORD:\?/);
       }
     }
