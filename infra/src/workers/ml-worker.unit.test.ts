@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { barAt, FeatureSpecSchema, parseBarsCsv, sliceSeries } from '@qts/core';
-import { InMemoryEventStore, InProcessBus } from '@qts/adapters';
+import { barAt, FeatureSpecSchema, parseBarsCsv, sliceSeries, type Consumer } from '@qts/core';
+import { InMemoryEventStore, InProcessBus, startRecorder } from '@qts/adapters';
 import { InMemoryModelStorage, ModelRegistry, trainModel, type TrainedModel } from '@qts/adapters/ml';
 import { eventually } from '@qts/adapters/testing';
-import { allTopics, seededIds, topics, type DomainEvent } from '@qts/schemas';
+import { allTopics, makeEvent, seededIds, topics, type DomainEvent } from '@qts/schemas';
 import { publishingStore } from '../runtime/publishing-store.ts';
 import { barEvent } from './replay-ingest.ts';
 import { startModelStrategy, type ModelStrategyConfig } from './ml-worker.ts';
@@ -30,7 +30,7 @@ interface Rig {
   readonly registry: ModelRegistry;
   readonly lines: string[];
   readonly seen: DomainEvent[];
-  start(cfg: Partial<ModelStrategyConfig> & { id: string }): Promise<void>;
+  start(cfg: Partial<ModelStrategyConfig> & { id: string }): Promise<Consumer>;
   publishBars(from: number, to: number): Promise<void>;
   signals(id: string): DomainEvent<'SignalEmitted'>[];
   evaluated(id: string): number;
@@ -48,15 +48,22 @@ async function rig(): Promise<Rig> {
   const seen: DomainEvent[] = [];
   await bus.consume({ groupId: 'test', topics: [topics.signals], fromBeginning: true, handler: async (e) => { seen.push(e); } });
   const lines: string[] = [];
+  // The recorder stores signals and progress markers, as in a running system: a restart resumes after the last stored marker.
+  await startRecorder({ bus, store, logger: pino({ level: 'silent' }) });
   const log = pino({ level: 'info' }, new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }));
   let t = Date.UTC(2026, 0, 1);
   const registry = new ModelRegistry({ store: publishingStore(store, bus), storage: new InMemoryModelStorage(), ids: seededIds(7), now: () => (t += 1000) });
-  const unique = <T extends DomainEvent>(type: string): T[] => [...new Map(seen.filter((e) => e.type === type).map((e) => [e.id, e])).values()] as T[];
+  // A re-evaluated bar repeats its ids; the first copy is the one an executor acts on.
+  const unique = <T extends DomainEvent>(type: string): T[] => {
+    const byId = new Map<string, DomainEvent>();
+    for (const e of seen) if (e.type === type && !byId.has(e.id)) byId.set(e.id, e);
+    return [...byId.values()] as T[];
+  };
   const r: Rig = {
     bus, store, registry, lines, seen,
     async start(cfg) {
       const full = { family, instrument: 'BTC/USDT', timeframe: '5m', params: { longAbove: 0.5, shortBelow: 0.5 }, ...cfg } as ModelStrategyConfig;
-      await startModelStrategy(full, 'replay', { bus, store, clock, log, registry, warmupBars: 600 });
+      return startModelStrategy(full, 'replay', { bus, store, clock, log, registry, warmupBars: 600 });
     },
     async publishBars(from, to) {
       for (let i = from; i < to; i++) {
@@ -120,6 +127,47 @@ describe('ml worker', () => {
     await eventually(async () => expect(r.evaluated('late')).toBe(850));
     expect(r.signals('late')).toHaveLength(0);
     expect(r.logged('this strategy emits no signal')).toBe(true);
+  });
+
+  it('recovers after a restart: the champion reloaded, params from the control stream, the bars missed while down evaluated, the same signals as an uninterrupted run', async () => {
+    const signalsOf = (r: Rig) => r.signals('xgb-btc').map((s) => `${s.data.asOf}:${s.data.direction}:${s.data.model?.version}`);
+    const setup = async () => {
+      const r = await rig();
+      const v1 = await r.registry.register({ model: models.a, ...meta });
+      await r.registry.promote(v1, 'first', 'test');
+      return r;
+    };
+    const changeThresholds = async (r: Rig) => {
+      const e = makeEvent('StrategyParamsChanged', { strategyId: 'xgb-btc', params: { longAbove: 0.52, shortBelow: 0.48 }, previous: {}, by: 'api', ts: 1 }, { id: seededIds(9)(1), occurredAt: 1, recordedAt: 1 });
+      await publishingStore(r.store, r.bus).append(e.stream, [e], 'any');
+      await eventually(async () => expect(r.logged('strategy params changed')).toBe(true));
+    };
+    const whole = await setup();
+    await whole.start({ id: 'xgb-btc' });
+    await whole.publishBars(1100, 1300);
+    await eventually(async () => expect(whole.evaluated('xgb-btc')).toBe(200));
+    await changeThresholds(whole);
+    await whole.publishBars(1300, 1600);
+    await eventually(async () => expect(whole.evaluated('xgb-btc')).toBe(500));
+
+    const cut = await setup();
+    const first = await cut.start({ id: 'xgb-btc' });
+    await cut.publishBars(1100, 1300);
+    await eventually(async () => expect(cut.evaluated('xgb-btc')).toBe(200));
+    await changeThresholds(cut);
+    await cut.publishBars(1300, 1400);
+    await eventually(async () => expect(cut.evaluated('xgb-btc')).toBe(300));
+    await eventually(async () => expect((await cut.stream('signals-xgb-btc')).filter((e) => e.type === 'BarEvaluated')).toHaveLength(300));
+    await first.stop();
+    await cut.publishBars(1400, 1600);
+    await cut.start({ id: 'xgb-btc' });
+    await eventually(async () => expect(cut.evaluated('xgb-btc')).toBe(500));
+    expect(signalsOf(cut)).toEqual(signalsOf(whole));
+    expect(signalsOf(cut).filter((s) => Number(s.split(':')[0]) > barAt(series, 1400).closeTime).length).toBeGreaterThan(3);
+    // The new thresholds took effect at the next bar: 0.5/0.5 leaves no flat zone, 0.52/0.48 does.
+    const changedAt = barAt(series, 1299).closeTime;
+    expect(signalsOf(cut).filter((s) => Number(s.split(':')[0]) <= changedAt).some((s) => s.includes(':flat:'))).toBe(false);
+    expect(signalsOf(cut).filter((s) => Number(s.split(':')[0]) > changedAt).some((s) => s.includes(':flat:'))).toBe(true);
   });
 
   it('runs a hybrid from its spec: the model confirms a rule strategy, and the signals name the model', async () => {
