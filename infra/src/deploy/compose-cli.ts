@@ -7,6 +7,8 @@ export const repoRoot = resolve(import.meta.dirname, '../../..');
 export interface ComposeCli {
   /** `docker compose version` output, e.g. "Docker Compose version v2.40.3". */
   readonly version: string;
+  /** `docker compose`, or the plugin binary itself where no docker client is installed (it runs standalone too). */
+  readonly command: readonly string[];
   /** The environment compose runs with: PATH and HOME only (plus DOCKER_CONFIG for the pinned plugin). */
   readonly env: NodeJS.ProcessEnv;
 }
@@ -45,15 +47,17 @@ export function composeCli(): ComposeCli {
   if (install.status !== 0) throw new Error(`infra/scripts/compose-cli.sh failed:\n${install.stdout}${install.stderr}`);
   const dir = spawnSync('bash', [resolve(repoRoot, 'infra/scripts/compose-cli.sh'), '--print-config-dir'], { encoding: 'utf8' }).stdout.trim();
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...(dir ? { DOCKER_CONFIG: dir } : {}) };
-  const version = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', env });
-  if (version.status !== 0) throw new Error(`docker compose version failed: ${version.stderr || version.error?.message}`);
-  return { version: version.stdout.trim(), env };
+  const hasClient = spawnSync('docker', ['--version'], { env }).status === 0;
+  const command = hasClient || !dir ? ['docker', 'compose'] : [resolve(dir, 'cli-plugins/docker-compose')];
+  const version = spawnSync(command[0]!, [...command.slice(1), 'version'], { encoding: 'utf8', env });
+  if (version.status !== 0) throw new Error(`${command.join(' ')} version failed: ${version.stderr || version.error?.message}`);
+  return { version: version.stdout.trim(), command, env };
 }
 
 /** `docker compose -f FILE... --env-file ENV --profile '*' config --format json` (every profile, so opt-in services are checked too). */
 export function composeConfig(cli: ComposeCli, options: { files: readonly string[]; envFile: string; cwd?: string }): ConfigResult {
-  const args = ['compose', ...options.files.flatMap((f) => ['-f', f]), '--env-file', options.envFile, '--profile', '*', 'config', '--format', 'json'];
-  const run = spawnSync('docker', args, { cwd: options.cwd ?? repoRoot, encoding: 'utf8', env: cli.env, timeout: 60_000 });
+  const args = [...cli.command.slice(1), ...options.files.flatMap((f) => ['-f', f]), '--env-file', options.envFile, '--profile', '*', 'config', '--format', 'json'];
+  const run = spawnSync(cli.command[0]!, args, { cwd: options.cwd ?? repoRoot, encoding: 'utf8', env: cli.env, timeout: 60_000 });
   if (run.status !== 0) return { ok: false, error: (run.stderr || run.error?.message || `exit ${run.status}`).trim() };
   return { ok: true, model: JSON.parse(run.stdout) as ComposeModel };
 }
