@@ -54,6 +54,9 @@ export async function runReplayIngest(files: readonly ReplayFile[], barsPerSecon
       await bus.publish(topics.bars, event.key, [event]);
       published++;
       if (pauseMs > 0) await sleep(pauseMs, signal);
+      // Unpaced, an in-process pipeline answers in microtasks only: yield now and then, or timers, the API
+      // and the SIGTERM handler starve until the whole file is replayed.
+      else if (published % 32 === 0) await new Promise<void>((r) => setImmediate(r));
     }
     log.info({ file: file.path, published }, signal.aborted ? 'replay stopped' : 'replay finished: the recorded data is exhausted');
   }));
