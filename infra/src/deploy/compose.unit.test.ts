@@ -1,5 +1,6 @@
 // docker-compose.yml and the Dockerfile, checked without an engine: real `docker compose config`, every command parsed by the real CLI, the image's contents traced from its entry point.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ import { RuntimeConfig } from '../runtime/config.ts';
 import { composeCli, composeConfig, repoRoot, type ComposeCli, type ComposeModel } from './compose-cli.ts';
 import { checkCompose, parseQtsCommand, qtsServices, type QtsCli } from './compose-check.ts';
 import { parseDockerfile, type DockerStage } from './dockerfile.ts';
-import { entryGraph, imageFiles, lockedForProduction, productionDependencies } from './image-check.ts';
+import { entryGraph, imageFiles, layOutStage, lockedForProduction, productionDependencies } from './image-check.ts';
 
 const cli: QtsCli = { program: qtsProgram, workers: Object.keys(workerRegistry) };
 const read = (p: string): string => readFileSync(resolve(repoRoot, p), 'utf8');
@@ -164,6 +165,22 @@ describe('the runtime image', () => {
     // Traced graph is not a formality: a test helper would be missing from the image.
     expect(files.has('infra/src/deploy/compose.unit.test.ts')).toBe(false);
   }, 60_000);
+
+  it('starts its entry point from the files the image holds: every command and worker the compose file names is there', () => {
+    const dir = join(scratch, 'image');
+    layOutStage(repoRoot, runtime, read('.dockerignore'), dir);
+    const [node, ...args] = runtime.entrypoint!;
+    const run = (argv: string[]): string => {
+      const r = spawnSync(node === 'node' ? process.execPath : node!, [...args.map((a) => a.replace(runtime.workdir, dir)), ...argv], {
+        cwd: dir, encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const help = run(['worker', '--help']);
+    for (const s of qtsServices(model)) expect(help).toContain(model.services[s]!.command![1]!);
+    expect(existsSync(join(dir, 'infra/src/deploy/compose.unit.test.ts'))).toBe(false);
+  }, 150_000);
 
   it('holds the dashboard and the recorded bars the default config replays', () => {
     expect(runtime.copiesFrom).toContainEqual({ stage: 'ui', source: '/app/ui/dist', dest: '/app/ui/dist' });

@@ -1,7 +1,7 @@
 // Checks, without building it, that the runtime image holds everything its entry point loads: sources copied and not ignored, packages in production dependencies.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { posix, relative, resolve } from 'node:path';
+import { dirname, join, posix, relative, resolve } from 'node:path';
 import dockerignore, { type Ignore } from '@balena/dockerignore';
 import { build, type Plugin } from 'esbuild';
 import type { DockerStage } from './dockerfile.ts';
@@ -80,4 +80,38 @@ export function lockedForProduction(repo: string): Set<string> {
     out.add(path.slice(i + 'node_modules/'.length));
   }
   return out;
+}
+
+/**
+ * Lays out the stage's files from the repository under `dir` as the image would hold them under its workdir
+ * (COPY from the build context, .dockerignore applied), with node_modules linked from the repository and the
+ * workspace packages linked to the laid-out copies: enough to start the entry point without an engine.
+ */
+export function layOutStage(repo: string, stage: DockerStage, dockerignore: string, dir: string): void {
+  const files = imageFiles(stage, dockerignore);
+  const place = (from: string, to: string): void => {
+    const st = statSync(from);
+    if (st.isDirectory()) { for (const e of readdirSync(from)) place(join(from, e), join(to, e)); return; }
+    if (!files.has(relative(repo, from))) return;
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+  };
+  for (const c of stage.copies) {
+    for (const s of c.sources) place(resolve(repo, s), resolve(dir, posix.relative(stage.workdir, c.dest)));
+  }
+  const root = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8')) as { workspaces: string[] };
+  for (const m of ['package.json', ...root.workspaces.map((w) => `${w}/package.json`)]) {
+    mkdirSync(dirname(resolve(dir, m)), { recursive: true });
+    copyFileSync(resolve(repo, m), resolve(dir, m));
+  }
+  mkdirSync(resolve(dir, 'node_modules/@qts'), { recursive: true });
+  for (const e of readdirSync(resolve(repo, 'node_modules'))) {
+    if (e !== '@qts') symlinkSync(resolve(repo, 'node_modules', e), resolve(dir, 'node_modules', e));
+  }
+  for (const w of root.workspaces) {
+    const name = (JSON.parse(readFileSync(resolve(repo, w, 'package.json'), 'utf8')) as { name: string }).name;
+    symlinkSync(resolve(dir, w), resolve(dir, 'node_modules', name));
+    // A workspace's own node_modules holds the versions that differ from the hoisted ones.
+    if (existsSync(resolve(repo, w, 'node_modules'))) symlinkSync(resolve(repo, w, 'node_modules'), resolve(dir, w, 'node_modules'));
+  }
 }
