@@ -1,8 +1,8 @@
 // Model storage: where artifacts live (a directory by default); artifacts are immutable once written.
-import { mkdir, readFile, rename, writeFile, access } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile, access } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
-import { CorruptModelArtifact, ValidationError } from '@qts/core';
+import { CorruptModelArtifact, InfrastructureError, ValidationError } from '@qts/core';
 
 /** The model storage port: write once, read many, by key like `lstm-btcusdt-1h/3.json`. */
 export interface ModelStorage {
@@ -44,11 +44,17 @@ export class FileModelStorage implements ModelStorage {
       if (sha256(await readFile(p)) === sha256(bytes)) return;
       throw new ValidationError(`model artifact ${key} already exists with other content; versions are immutable`, [{ path: 'key', message: 'exists' }]);
     }
-    await mkdir(dirname(p), { recursive: true });
     // Write then rename: a crash never leaves a half-written artifact under the final name.
     const tmp = `${p}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, p);
+    try {
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, p);
+    } catch (e) {
+      // Read-only, full, or a path through a file: the caller registers nothing, and no partial file stays.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new InfrastructureError(`model storage ${this.dir} cannot store ${key}: ${(e as Error).message}`, { key, dir: this.dir }, { cause: e });
+    }
   }
 
   async get(key: string): Promise<Uint8Array> {
