@@ -10,6 +10,7 @@ import { allTopics, validateEvent, type DomainEvent } from '@qts/schemas';
 import { RuntimeConfig } from '../runtime/config.ts';
 import { startWorkers, type Infrastructure } from '../runtime/compose.ts';
 import { createLogger } from '../runtime/log.ts';
+import { SystemMetrics } from '../observability/metrics.ts';
 import { sampleBars } from './history.ts';
 
 const bars = 600;
@@ -43,7 +44,7 @@ async function run(clock: Clock): Promise<DomainEvent[]> {
   const bus = new InProcessBus({ logger: createLogger('bus', 'silent') });
   const store = new InMemoryEventStore();
   await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: 3 })));
-  const infra: Infrastructure = { bus, store, embeddedDb: null, close: async () => { await bus.close(); await store.close(); } };
+  const infra: Infrastructure = { bus, store, embeddedDb: null, metrics: new SystemMetrics(), close: async () => { await bus.close(); await store.close(); } };
   const system = await startWorkers(config, infra, ['recorder', 'executor', 'strategy', 'ingest'], createLogger('clock-test', 'silent'), clock);
   expect(await system.replayDone).toBe(bars);
   const all = async () => {
