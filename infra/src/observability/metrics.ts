@@ -50,7 +50,7 @@ export class SystemMetrics {
       labelNames: ['group', 'topic', 'partition'], registers,
       collect: async () => { await Promise.all([...this.probes].map((p) => p())); },
     });
-    this.storeAppended = new FastCounter({ name: 'qts_store_events_appended_total', help: 'events appended to the event store', registry });
+    this.storeAppended = new FastCounter({ name: 'qts_store_append_events_total', help: 'events in event-store append calls, by type; idempotent re-appends of stored events count too (the recorder re-appends what command handlers stored)', registry });
     this.storeAppendSeconds = new FastHistogram({ name: 'qts_store_append_seconds', help: 'event-store append latency', buckets: latencyBuckets, registry });
     this.storeConflicts = new Counter({ name: 'qts_store_append_conflicts_total', help: 'appends refused because the stream moved (retried by the command handler)', registers });
     this.orders = new Gauge({ name: 'qts_orders', help: 'orders by account and current status', labelNames: ['account', 'status'], registers });
