@@ -15,7 +15,7 @@ export interface HealthServer {
  * GET /health: 200 while the process runs. GET /ready: 200 once started, 503 before and while stopping.
  * GET /metrics: the process's Prometheus metrics, when given.
  */
-export async function startHealthServer(port: number, worker: string, log: Logger, metrics?: SystemMetrics): Promise<HealthServer> {
+export async function startHealthServer(port: number, worker: string, log: Logger, metrics?: SystemMetrics, host = process.env.QTS_HEALTH_HOST ?? '127.0.0.1'): Promise<HealthServer> {
   let isReady = false;
   const server = createServer((req, res) => {
     const body = (status: number, data: object): void => {
@@ -31,8 +31,9 @@ export async function startHealthServer(port: number, worker: string, log: Logge
     }
     else body(404, { error: { kind: 'NotFound', message: metrics ? 'GET /health, /ready or /metrics' : 'GET /health or /ready' } });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Loopback by default; QTS_HEALTH_HOST=0.0.0.0 in a container lets Prometheus on another host scrape /metrics.
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${(server.address() as AddressInfo).port}`;
   log.info({ url }, 'health endpoints up');
   return {
     url,
