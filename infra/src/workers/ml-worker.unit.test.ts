@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { barAt, FeatureSpecSchema, parseBarsCsv, sliceSeries, type Consumer } from '@qts/core';
+import { assignVariant, barAt, FeatureSpecSchema, parseBarsCsv, sliceSeries, type Consumer } from '@qts/core';
 import { InMemoryEventStore, InProcessBus, startRecorder } from '@qts/adapters';
 import { InMemoryModelStorage, ModelRegistry, trainModel, type TrainedModel } from '@qts/adapters/ml';
 import { eventually } from '@qts/adapters/testing';
@@ -215,5 +215,27 @@ describe('ml worker', () => {
     expect(new Set(after.map((s) => s.data.model?.version))).toEqual(new Set([v2]));
     // Nothing is recorded for the experiment after its conclusion.
     expect(recorded.every((e) => e.data.asOf <= concluded!.data.ts)).toBe(true);
+  });
+
+  it('runs a split experiment: each bar\'s decision belongs to one variant by hash and share, and only the owner\'s signals go out', async () => {
+    const r = await rig();
+    const v1 = await r.registry.register({ model: models.a, ...meta });
+    const v2 = await r.registry.register({ model: models.b, ...meta });
+    await r.registry.promote(v1, 'first', 'test');
+    await r.start({ id: 'xgb-split', experiment: { id: 'exp-split', mode: 'split', challengers: [{ version: v2, share: 0.3 }], minTrades: 1000, alpha: 0.05, feeBps: 0, resamples: 300, seed: 1, autoPromote: true } });
+    await r.publishBars(1100, 1500);
+    await eventually(async () => expect(r.evaluated('xgb-split')).toBe(400));
+    const exp = await r.stream('experiment-exp-split');
+    expect(exp[0]).toMatchObject({ type: 'ExperimentStarted', data: { mode: 'split', variants: [{ version: v1, share: 0.7 }, { version: v2, share: 0.3 }] } });
+    expect(exp.some((e) => e.type === 'ExperimentConcluded')).toBe(false);
+    const out = r.signals('xgb-split');
+    expect(new Set(out.map((s) => s.data.model?.version))).toEqual(new Set([v1, v2]));
+    // Each signal that went out came from the variant owning its bar, and a recorded signal is marked traded exactly when its variant owned the bar.
+    const variants = [{ version: v1, share: 0.7 }, { version: v2, share: 0.3 }];
+    const owner = (asOf: number) => assignVariant('exp-split', `BTC/USDT|${asOf}`, variants);
+    for (const s of out) expect(s.data.model?.version).toBe(owner(s.data.asOf));
+    const recorded = exp.filter((e): e is DomainEvent<'ExperimentSignalRecorded'> => e.type === 'ExperimentSignalRecorded');
+    expect(recorded.length).toBeGreaterThan(10);
+    for (const e of recorded) expect(e.data.traded).toBe(owner(e.data.asOf) === e.data.version);
   });
 });
