@@ -3,7 +3,7 @@ import { derivedId, makeEvent, topics, uuidv7Ids, type BarClosed, type DomainEve
 import {
   abStrategy, builtInStrategies, CorruptModelArtifact, decideExperiment, evolveExperiment, FeatureSpecSchema,
   featureSpecHash, initialExperiment, mlStrategy, ModelIncompatible, strategyFromSpec, tradingVariant, ValidationError, WrongExpectedRevision,
-  type AbState, type AnyStrategy, type Consumer, type ExperimentEvent, type ExperimentState, type FeatureSpec, type Predictor, type SignalIntent,
+  type AbState, type AnyStrategy, type Consumer, type Direction, type ExperimentEvent, type ExperimentState, type FeatureSpec, type Predictor, type SignalIntent,
 } from '@qts/core';
 import type { ModelRegistry } from '@qts/adapters/ml';
 import type { RuntimeConfig } from '../runtime/config.ts';
@@ -66,6 +66,9 @@ class ModelSlot {
   served: { readonly version: string; readonly models: Tracked[]; readonly variants: readonly string[] } | null = null;
   familyRevision = -1;
   experiment: Experiment | null = null;
+  /** The direction this strategy last signalled (null: never); a swapped-in model whose view differs says so once. */
+  lastDirection: Direction | null = null;
+  private restatePending = false;
 
   constructor(readonly cfg: ModelStrategyConfig, readonly instance: StrategyInstance, private readonly deps: MlWorkerDeps, readonly log: Logger) {
     this.spec = FeatureSpecSchema.parse(cfg.features ?? {});
@@ -128,6 +131,7 @@ class ModelSlot {
     const previous = this.served;
     this.served = { version, models: [model], variants: [version] };
     this.runner.silenced = null;
+    this.restatePending = true;
     for (const m of previous?.models ?? []) m.dispose();
     this.log.info({ version, previous: previous?.version ?? null, warmed }, 'serving model: state rebuilt from stored bars, the next bar uses it');
   }
@@ -280,6 +284,29 @@ class ModelSlot {
     await this.serve(serve);
   }
 
+  /**
+   * On the first live bar after a swap: the new model's view, when it differs from the last signal, is
+   * signalled at once (the book holds what the old model wanted; waiting for the new model's next change
+   * of view would leave it there).
+   */
+  readonly restate = (state: unknown, strategy: AnyStrategy): SignalIntent | null => {
+    if (!this.restatePending) return null;
+    this.restatePending = false;
+    const op = strategy.opinion(state);
+    if (op === null || this.lastDirection === null || op.direction === this.lastDirection) return null;
+    return { direction: op.direction, strength: op.strength, reason: `now served by ${this.served?.version ?? 'no model'}: its view (${op.direction}) differs from the last signal (${this.lastDirection})` };
+  };
+
+  /** The last signal this strategy stored, so a restart knows what the book was told. */
+  async recoverLastDirection(): Promise<void> {
+    for await (const s of this.store.readStream(this.runner.progressStream, { direction: 'backwards' })) {
+      if (s.event.type === 'SignalEmitted') {
+        this.lastDirection = s.event.data.direction;
+        return;
+      }
+    }
+  }
+
   /** Completes a hybrid's signal with the model's version and view; a plain model's signal has them already. */
   readonly decorate = (intent: SignalIntent): SignalIntent => {
     if (intent.model || !this.served) return intent;
@@ -308,8 +335,9 @@ export async function startModelStrategy(cfg: ModelStrategyConfig, venue: string
     if (!runner.wants(source.data)) return;
     await slot.refresh();
     slot.beforeBar();
-    const events = runner.evaluate(source.data, source, slot.decorate);
+    const events = runner.evaluate(source.data, source, slot.decorate, slot.restate);
     if (events.length === 0) return;
+    for (const e of events) if (e.type === 'SignalEmitted') slot.lastDirection = e.data.direction;
     await slot.afterBar(source.data, source);
     await deps.bus.publish(topics.signals, events[0]!.key, events);
     for (const s of events) {
@@ -318,6 +346,7 @@ export async function startModelStrategy(cfg: ModelStrategyConfig, venue: string
   };
   await recordStarted(instance, deps);
   await recoverControl(runner, deps, log);
+  await slot.recoverLastDirection();
   await slot.startExperiment();
   if (!slot.experiment || slot.experiment.state.concluded) await slot.refresh(true);
   const { warmed, pending } = await runner.recover(deps.store, warmupBars);

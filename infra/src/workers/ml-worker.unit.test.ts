@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assignVariant, barAt, FeatureSpecSchema, parseBarsCsv, sliceSeries, type Consumer } from '@qts/core';
+import { assignVariant, barAt, FeatureSpecSchema, mlStrategy, parseBarsCsv, sliceSeries, type Consumer } from '@qts/core';
 import { InMemoryEventStore, InProcessBus, startRecorder } from '@qts/adapters';
 import { InMemoryModelStorage, ModelRegistry, trainModel, type TrainedModel } from '@qts/adapters/ml';
 import { eventually } from '@qts/adapters/testing';
@@ -127,6 +127,36 @@ describe('ml worker', () => {
     await eventually(async () => expect(r.evaluated('late')).toBe(850));
     expect(r.signals('late')).toHaveLength(0);
     expect(r.logged('this strategy emits no signal')).toBe(true);
+  });
+
+  it('after a swap, states the new model\'s view on the next bar when it differs from the last signal', async () => {
+    const r = await rig();
+    const v1 = await r.registry.register({ model: models.a, ...meta });
+    const v2 = await r.registry.register({ model: models.b, ...meta });
+    // Both models run from bar 1100 (the worker's first stored bar): find a bar after which their views differ.
+    const views = async (version: string) => {
+      const s = mlStrategy(await r.registry.load(version), { kind: 'model' });
+      const st = s.init({ longAbove: 0.5, shortBelow: 0.5 });
+      const out: (string | undefined)[] = [];
+      for (let i = 1100; i < 1700; i++) { s.onBar(st, barAt(series, i)); out.push(s.opinion(st)?.direction); }
+      return out;
+    };
+    const [a, b] = [await views(v1), await views(v2)];
+    let k = 200;
+    while (k < 600 && a[k - 1] === b[k - 1]) k++;
+    expect(k).toBeLessThan(600);
+    await r.registry.promote(v1, 'first', 'test');
+    await r.start({ id: 'xgb-btc' });
+    await r.publishBars(1100, 1100 + k);
+    await eventually(async () => expect(r.evaluated('xgb-btc')).toBe(k));
+    expect(r.signals('xgb-btc').at(-1)!.data.direction).toBe(a[k - 1]);
+    await r.registry.promote(v2, 'better', 'test');
+    await eventually(async () => expect(r.logged(`"version":"${v2}"`)).toBe(true));
+    await r.publishBars(1100 + k, 1100 + k + 20);
+    await eventually(async () => expect(r.evaluated('xgb-btc')).toBe(k + 20));
+    const first = r.signals('xgb-btc').find((s) => s.data.model?.version === v2)!;
+    expect(first.data).toMatchObject({ asOf: barAt(series, 1100 + k).closeTime, model: { version: v2 } });
+    expect(first.data.reason).toMatch(/now served by .*@2: its view/);
   });
 
   it('recovers after a restart: the champion reloaded, params from the control stream, the bars missed while down evaluated, the same signals as an uninterrupted run', async () => {

@@ -174,7 +174,11 @@ export class StrategyRunner {
    * Signals for this bar followed by its BarEvaluated marker; nothing for another series or a bar already
    * seen. `decorate` may complete an intent (an ML worker adds the model's version and probability).
    */
-  evaluate(bar: BarClosed, source: DomainEvent<'BarClosed'> | null, decorate?: (intent: SignalIntent) => SignalIntent): DomainEvent[] {
+  evaluate(
+    bar: BarClosed, source: DomainEvent<'BarClosed'> | null, decorate?: (intent: SignalIntent) => SignalIntent,
+    /** Asked on a live bar that emitted nothing: a signal to state anyway (a swapped model restating its view). */
+    restate?: (state: unknown, strategy: AnyStrategy) => SignalIntent | null,
+  ): DomainEvent[] {
     const i = this.instance;
     if (!this.wants(bar)) return [];
     this.lastOpenTime = bar.openTime;
@@ -188,7 +192,11 @@ export class StrategyRunner {
       causationId: source.id,
       correlationId: source.correlationId,
     });
-    const emitted = this.running && this.silenced === null ? intents : [];
+    let emitted = this.running && this.silenced === null ? intents : [];
+    if (emitted.length === 0 && restate && this.running && this.silenced === null) {
+      const intent = restate(this.state, this.strategy);
+      if (intent) emitted = [intent];
+    }
     const out: DomainEvent[] = emitted.map((intent, n) => makeEvent('SignalEmitted', signalData(i.id, bar, decorate ? decorate(intent) : intent), { ...ctx(`signal${n}`), meta: { strategyKind: i.kind } }));
     out.push(makeEvent('BarEvaluated', { strategyId: i.id, instrument: i.instrument, asOf: bar.closeTime, signals: emitted.length }, ctx('evaluated')));
     return out;
