@@ -11,7 +11,8 @@ import { eventually } from '@qts/adapters/testing';
 import { allTopics, makeEvent, seededIds, topics, type DomainEvent } from '@qts/schemas';
 import { publishingStore } from '../runtime/publishing-store.ts';
 import { barEvent } from './replay-ingest.ts';
-import { startModelStrategy, type ModelStrategyConfig } from './ml-worker.ts';
+import { openModelRegistry, startModelStrategy, type ModelStrategyConfig } from './ml-worker.ts';
+import { RuntimeConfig } from '../runtime/config.ts';
 
 const series = parseBarsCsv(readFileSync(resolve(import.meta.dirname, '../../data/sample/BTCUSDT-5m.csv'), 'utf8'), { instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }).series;
 const family = 'xgboost-btcusdt-5m';
@@ -267,5 +268,19 @@ describe('ml worker', () => {
     const recorded = exp.filter((e): e is DomainEvent<'ExperimentSignalRecorded'> => e.type === 'ExperimentSignalRecorded');
     expect(recorded.length).toBeGreaterThan(10);
     for (const e of recorded) expect(e.data.traded).toBe(owner(e.data.asOf) === e.data.version);
+  });
+
+  it('reads its config: the README\'s model entries parse with their defaults, and an id shared with a strategy is refused', async () => {
+    const config = RuntimeConfig.parse({
+      strategies: [{ id: 'xgb-btc', kind: 'sma-cross', instrument: 'BTC/USDT', timeframe: '5m' }],
+      models: [
+        { id: 'xgb-btc', family, instrument: 'BTC/USDT', timeframe: '5m', params: { longAbove: 0.55, shortBelow: 0.45 } },
+        { id: 'xgb-ab', family, instrument: 'BTC/USDT', timeframe: '5m', experiment: { id: 'xgb-3-vs-4', mode: 'shadow', challengers: [{ version: `${family}@4` }] } },
+      ],
+    });
+    expect(config.models[1]!.experiment).toMatchObject({ minTrades: 30, alpha: 0.05, feeBps: 10, autoPromote: true, challengers: [{ share: 0 }] });
+    expect(RuntimeConfig.safeParse({ models: [{ id: 'x', family: 'Bad Family', instrument: 'BTC/USDT', timeframe: '5m' }] }).success).toBe(false);
+    const r = await rig();
+    await expect(openModelRegistry(config, { bus: r.bus, store: r.store, clock, log: pino({ level: 'silent' }) }, '/tmp')).rejects.toThrow(/model strategy id 'xgb-btc' is used twice/);
   });
 });
