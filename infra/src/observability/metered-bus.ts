@@ -1,6 +1,7 @@
 // A Bus decorator that counts events in and out per topic and type, times handlers, counts dead letters and measures consumer lag.
 import type { DecodeFailure, DomainEvent } from '@qts/schemas';
 import type { Bus, ConsumeOptions, Consumer, Delivery, RawMessage, TopicSpec } from '@qts/core';
+import type { TailingBus, TailOptions } from '@qts/adapters';
 import type { CounterCell, HistogramCell } from './fast-metrics.ts';
 import { withEvent } from './correlation.ts';
 import { reportIncident } from './logging.ts';
@@ -169,6 +170,8 @@ export function meteredBus(inner: Bus, metrics: SystemMetrics, options: MeteredB
         },
       };
     },
+    // Raw reads (taps, the dead-letter feed) pass through unmetered when the inner bus has them.
+    ...('tail' in inner ? { tail: (o: TailOptions) => (inner as TailingBus).tail(o) } : {}),
     close: () => inner.close(),
   };
 }

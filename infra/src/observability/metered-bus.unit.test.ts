@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { makeEvent, uuidv7Ids, type DomainEvent } from '@qts/schemas';
 import type { Bus } from '@qts/core';
-import { InProcessBus } from '@qts/adapters';
+import { InProcessBus, type TailingBus } from '@qts/adapters';
 import { eventually } from '@qts/adapters/testing';
 import { observedLoggerOptions, onIncident, type Incident } from './logging.ts';
 import { meteredBus } from './metered-bus.ts';
@@ -75,5 +75,15 @@ describe('meteredBus', () => {
     expect(await value('qts_bus_consumer_lag', { group: 'batch' })).toBe(0);
     await consumer.stop();
     expect(await value('qts_bus_consumer_lag', { group: 'batch' })).toBeUndefined();
+  });
+
+  it('passes raw reads (tail) through when the inner bus has them, so taps and the dead-letter feed see the metered bus as the bare one', async () => {
+    await setup();
+    expect('tail' in bus).toBe(true);
+    await bus.publishRaw('market.ticks', 'k', Buffer.from('raw bytes'));
+    const seen: string[] = [];
+    const tail = await (bus as unknown as TailingBus).tail({ topics: ['market.ticks'], fromBeginning: true, follow: false, onMessage: async (m) => { seen.push(m.value!.toString()); } });
+    await tail.done;
+    expect(seen).toEqual(['raw bytes']);
   });
 });
