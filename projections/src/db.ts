@@ -77,7 +77,14 @@ export interface DeadLetterTable {
   raw_text: string | null; raw_base64: string; received_at: Num;
 }
 
+export interface AuditEventTable {
+  position: Num; stream: string; revision: number; type: string; instrument: string | null; correlation_id: string; recorded_ms: Num;
+  /** The event as JSON text. */
+  envelope: string;
+}
+
 export interface ReadModelDb {
+  audit_events: AuditEventTable;
   projection_checkpoints: CheckpointTable;
   instruments: InstrumentTable;
   bars: BarTable;

@@ -1,6 +1,7 @@
 // The API's read side over the projection tables: keyset pagination with opaque cursors, numbers as JSON numbers.
 import { ValidationError } from '@qts/core';
 import type { ReadModels, Page } from '@qts/adapters';
+import { auditEvents } from './audit-queries.ts';
 import type { OrderTable, ReadDb, StrategyTable } from './db.ts';
 
 const n = (v: unknown): number => Number(v);
@@ -32,6 +33,8 @@ function pageOf<R, T>(rows: R[], limit: number, view: (r: R) => T, key: (r: R) =
 
 export function createReadModels(db: ReadDb): ReadModels {
   return {
+    events: (q) => auditEvents(db, q),
+
     async instruments() {
       const rows = await db.selectFrom('instruments').selectAll().orderBy('instrument').orderBy('venue').execute();
       return rows.map((r) => ({ venue: r.venue, instrument: r.instrument, lastPrice: nn(r.last_price), lastTs: nn(r.last_ts), bid: nn(r.bid), ask: nn(r.ask), quoteTs: nn(r.quote_ts) }));

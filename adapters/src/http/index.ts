@@ -15,5 +15,5 @@ export * as apiSchemas from './schemas.ts';
 export type {
   Page, InstrumentView, BarView, SignalView, OrderView, OrderDetail, FillView, PositionView, EquityView, EquityPoint, StrategyView,
   RiskStateView, DeadLetterView, BacktestJobView, BarsQuery, SignalsQuery, OrdersQuery, PositionsQuery, EquityQuery, ManualOrder,
-  CreateStrategy, BacktestRequest,
+  CreateStrategy, BacktestRequest, EventView, EventsQuery,
 } from './schemas.ts';

@@ -2,7 +2,7 @@
 import type {
   BacktestJobView, BacktestRequest, BarsQuery, BarView, CreateStrategy, DeadLetterView, EquityPoint, EquityQuery,
   EquityView, InstrumentView, ManualOrder, OrderDetail, OrdersQuery, OrderView, Page, PositionsQuery, PositionView,
-  RiskStateView, SignalsQuery, SignalView, StrategyView,
+  RiskStateView, SignalsQuery, SignalView, StrategyView, EventsQuery, EventView,
 } from './schemas.ts';
 
 /** The read side: implemented over the projections' tables (see @qts/projections createReadModels). */
@@ -19,6 +19,8 @@ export interface ReadModels {
   strategy(strategyId: string): Promise<StrategyView | null>;
   riskStates(): Promise<RiskStateView[]>;
   deadLetters(q: { cursor?: string | undefined; limit: number }): Promise<Page<DeadLetterView>>;
+  /** Audit queries over an indexed copy of the store; without it the API pages through the event store itself. */
+  events?(q: EventsQuery): Promise<Page<EventView>>;
   /** Each projection's checkpoint, and whether the database answers (readiness). */
   checkpoints(): Promise<Record<string, string>>;
 }

@@ -32,7 +32,8 @@ async function auditEvents(store: EventStore, q: z.infer<typeof S.EventsQuery>):
   const matches = (s: StoredEvent): boolean =>
     (q.type === undefined || s.event.type === q.type)
     && (q.correlationId === undefined || s.event.correlationId === q.correlationId)
-    && (q.instrument === undefined || (s.event.data as { instrument?: unknown }).instrument === q.instrument);
+    && (q.instrument === undefined || (s.event.data as { instrument?: unknown }).instrument === q.instrument)
+    && (q.asOf === undefined || Date.parse(s.event.recordedAt) <= q.asOf);
   if (q.stream !== undefined) {
     const from = q.cursor !== undefined && /^\d+$/.test(q.cursor) ? Number(q.cursor) : 0;
     let last = -1;
@@ -145,7 +146,7 @@ export function apiRoutes(d: RouteDeps): Route[] {
       handler: ({ body, correlationId }) => d.commands.resume(body.account, body.by, body.note, { by: body.by, correlationId }) }),
 
     route({ method: 'get', path: '/events', summary: 'audit: stored events by stream, type, instrument or correlation id', tag: 'audit', access: 'read',
-      query: S.EventsQuery, response: S.pages.events, handler: ({ query }) => auditEvents(d.store, query) }),
+      query: S.EventsQuery, response: S.pages.events, handler: ({ query }) => (d.read.events ? d.read.events(query) : auditEvents(d.store, query)) }),
     route({ method: 'get', path: '/dead-letters', summary: 'messages that failed their schema, newest first', tag: 'audit', access: 'read',
       query: S.PageQuery, response: S.pages.deadLetters, handler: ({ query }) => d.read.deadLetters(query) }),
   ];

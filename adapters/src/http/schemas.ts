@@ -147,6 +147,8 @@ export const EventView = z.object({
 export const EventsQuery = z.object({
   stream: z.string().min(1).max(512).optional(), type: z.string().min(1).max(128).optional(),
   instrument: Instrument.optional(), correlationId: z.string().min(1).max(128).optional(),
+  /** State as of a time: only events stored up to the last one recorded at or before it (epoch ms). */
+  asOf: z.coerce.number().int().min(0).optional(),
   cursor: Cursor.optional(), limit: Limit,
 });
 
@@ -178,6 +180,8 @@ export type EquityPoint = z.infer<typeof EquityPoint>;
 export type StrategyView = z.infer<typeof StrategyView>;
 export type RiskStateView = z.infer<typeof RiskStateView>;
 export type DeadLetterView = z.infer<typeof DeadLetterView>;
+export type EventView = z.infer<typeof EventView>;
+export type EventsQuery = z.infer<typeof EventsQuery>;
 export type BacktestJobView = z.infer<typeof BacktestJobView>;
 export type BarsQuery = z.infer<typeof BarsQuery>;
 export type SignalsQuery = z.infer<typeof SignalsQuery>;

@@ -1,6 +1,7 @@
 // A Bus decorator that puts every topic and consumer group under a namespace, so several systems (or test
 // runs) can share one Kafka cluster without reading each other's events or offsets.
 import type { Bus, ConsumeOptions, Consumer, Delivery, TopicSpec } from '@qts/core';
+import type { TailingBus, TailOptions } from '@qts/adapters';
 
 export function namespacedBus(inner: Bus, namespace: string): Bus {
   if (!namespace) return inner;
@@ -23,6 +24,15 @@ export function namespacedBus(inner: Bus, namespace: string): Bus {
         ...(onDeadLetter ? { onDeadLetter: (failure, message) => onDeadLetter(failure, local(message)) } : {}),
       });
     },
+    // Raw reads (the dead-letter feed, taps) pass through when the inner bus has them. The inner bus names
+    // a dead-letter topic after the outer topic: dlq.<namespace>.<topic>.
+    ...('tail' in inner ? {
+      tail: (o: TailOptions) => (inner as TailingBus).tail({
+        ...o,
+        topics: o.topics.map((t) => (t.startsWith('dlq.') ? `dlq.${outer(t.slice(4))}` : outer(t))),
+        onMessage: (m) => o.onMessage(m.topic.startsWith(`dlq.${prefix}`) ? { ...m, topic: `dlq.${m.topic.slice(4 + prefix.length)}` } : local(m)),
+      }),
+    } : {}),
     close: () => inner.close(),
   };
 }

@@ -8,8 +8,8 @@ import {
   type ApiServer, type PgDatabase,
 } from '@qts/adapters';
 import {
-  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, serveReadSide,
-  type ReadDb, type RunningProjector,
+  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, followDeadLetters, serveReadSide,
+  type RawTopics, type ReadDb, type RunningProjector,
 } from '@qts/projections';
 import { uuidv7Ids } from '@qts/schemas';
 import type { Clock } from '@qts/core';
@@ -65,12 +65,17 @@ export async function startReadSide(
     // GET /api/v1/metrics serves the whole process: bus, store, books, HTTP.
     registry: infra.metrics.registry,
   };
+  // Bus dead letters (dlq.<topic>) feed the dead-letters read model wherever the projector runs.
+  const deadLetters = 'tail' in infra.bus
+    ? { bus: infra.bus as unknown as RawTopics, onError: (e: unknown) => log.error({ err: e, worker: 'projector' }, 'storing a dead letter failed; retrying') }
+    : null;
   const books = parts.api ? followBooks(infra.store, infra.metrics, { startingCash: { [config.account]: config.cash }, defaultAccount: config.account }, log) : null;
 
   if (parts.projector && parts.api) {
     // One process: projector, REST API, live websocket feed and dashboard share the port and the commits.
     const served = await serveReadSide({
       db, store: commandStore, token: token!, host: config.api.host, port: config.api.port, api: apiOptions, projector: { projections, onError }, clock,
+      ...(deadLetters ? { deadLetters } : {}),
     });
     serveDashboard(served.api.server);
     return {
@@ -86,6 +91,7 @@ export async function startReadSide(
   const projector = new Projector(db, { projections, onError });
   await projector.migrate();
   const running = parts.projector ? projector.run(infra.store) : null;
+  const dlq = parts.projector && deadLetters ? await followDeadLetters({ ...deadLetters, db }) : null;
   let api: ApiServer | null = null;
   if (token) {
     const read = createReadModels(db);
@@ -99,6 +105,7 @@ export async function startReadSide(
     async close() {
       await books?.close();
       await api?.close();
+      await dlq?.stop();
       await running?.close();
       if (owned) await database.close();
     },

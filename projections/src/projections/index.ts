@@ -1,5 +1,6 @@
 // The default set of projections, in the order the projector applies them within a batch.
 import type { Projection } from '../projection.ts';
+import { auditProjection } from './audit.ts';
 import { barsProjection } from './bars.ts';
 import { instrumentsProjection } from './instruments.ts';
 import { ordersProjection } from './orders.ts';
@@ -9,5 +10,5 @@ import { signalsProjection } from './signals.ts';
 import { strategiesProjection } from './strategies.ts';
 
 export const defaultProjections: readonly Projection[] = [
-  instrumentsProjection, barsProjection, signalsProjection, ordersProjection, positionsProjection, strategiesProjection, riskProjection,
+  instrumentsProjection, barsProjection, signalsProjection, ordersProjection, positionsProjection, strategiesProjection, riskProjection, auditProjection,
 ];
