@@ -107,11 +107,11 @@ export function registerWorker(program: Command): void {
       }
       const { config, infra } = opened;
       const health = flags.healthPort !== undefined ? await startHealthServer(Number(flags.healthPort), name, log, infra.metrics) : null;
-      // Any worker tells the configured channels about its own errors; the notifier worker also about fills, halts, rejections.
-      const incidents: RunningNotifier | null = name === 'notifier' ? null
-        : await startNotifier({ bus: infra.bus, config: config.notify, secrets: loadConfig().secrets, log, metrics: infra.metrics, events: false });
+      let incidents: RunningNotifier | null = null;
       let running: RunningWorker;
       try {
+        // Any worker tells the configured channels about its own errors; the notifier worker also about fills, halts, rejections.
+        if (name !== 'notifier') incidents = await startNotifier({ bus: infra.bus, config: config.notify, secrets: loadConfig().secrets, log, metrics: infra.metrics, events: false });
         running = await worker.start({ infra, bus: infra.bus, store: infra.store, config, log, flags });
       } catch (err) {
         log.error({ err, worker: name }, 'worker failed to start');
