@@ -237,6 +237,12 @@ class ModelSlot {
     await this.deps.bus.publish(topics.models, fresh[0]!.key, fresh);
   }
 
+  /** Frees the served models (the worker stops). */
+  release(): void {
+    for (const m of this.served?.models ?? []) m.dispose();
+    this.served = null;
+  }
+
   /** Before a live bar: what warm-ups recorded is not the experiment's (only live bars count). */
   beforeBar(): void {
     if (this.experiment?.state.started && !this.experiment.state.concluded && this.served && this.served.variants.length > 1) (this.runner.currentState as AbState).recorded.length = 0;
@@ -353,7 +359,7 @@ export async function startModelStrategy(cfg: ModelStrategyConfig, venue: string
   for (const bar of pending) await publish(bar);
   log.info({ warmed, reevaluated: pending.length, serving: slot.served?.variants ?? null, silenced: runner.silenced }, 'model strategy recovered from stored bars');
   const serial = serialQueue();
-  return deps.bus.consume({
+  const consumer = await deps.bus.consume({
     groupId: `ml.${cfg.id}`,
     topics: [topics.bars, topics.strategy, topics.models],
     fromBeginning: true,
@@ -368,6 +374,14 @@ export async function startModelStrategy(cfg: ModelStrategyConfig, venue: string
       } else await onControlEvent(runner, event, { ...deps, warmupBars }, log);
     }),
   });
+  return {
+    assignment: () => consumer.assignment(),
+    // Models hold WASM/tfjs memory: freed once the last in-flight bar is done.
+    stop: async () => {
+      await consumer.stop();
+      await serial(async () => slot.release());
+    },
+  };
 }
 
 /** Every configured model strategy, each with its own consumer group (`ml.<id>`). */
