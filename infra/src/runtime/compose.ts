@@ -135,6 +135,8 @@ export async function startWorkers(config: RuntimeConfig, infra: Infrastructure,
   }
 
   let replayDone: Promise<number> = new Promise(() => undefined);
+  /** What stop() waits for: the replay's end after the abort; a live feed stops with its consumer. */
+  let ingestDone: Promise<unknown> = Promise.resolve();
   if (want.has('ingest')) {
     if (config.market.kind === 'ccxt') {
       const feed = await startCcxtFeed(config.market, { bus, store, clock, log: log.child({ worker: 'ingest' }) });
@@ -143,6 +145,7 @@ export async function startWorkers(config: RuntimeConfig, infra: Infrastructure,
       const files = config.market.files.map((f) => ({ ...f, path: resolve(f.path) }));
       replayDone = runReplayIngest(files, config.market.barsPerSecond, { bus, store, clock, log: log.child({ worker: 'ingest' }) }, abort.signal);
       replayDone.catch((e: unknown) => log.error({ err: e }, 'replay ingest failed'));
+      ingestDone = replayDone;
     }
   }
 
@@ -152,7 +155,7 @@ export async function startWorkers(config: RuntimeConfig, infra: Infrastructure,
     replayDone,
     async stop() {
       abort.abort();
-      await replayDone.catch(() => 0);
+      await ingestDone.catch(() => 0);
       // Stop consuming in reverse start order; each stop finishes its in-flight event and commits.
       for (const c of consumers.reverse()) await c.stop();
     },

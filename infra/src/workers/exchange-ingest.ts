@@ -83,6 +83,7 @@ export async function startExchangeIngest(config: ExchangeIngestConfig, deps: Ex
     };
     // Subscribe first, then fetch history up to now: a bar closing in between is in one or the other.
     watches.push(await market.watchBars(instrument, config.timeframe, (bar) => {
+      log.debug({ instrument, openTime: bar.openTime, last }, 'live candle closed');
       void enqueue(async () => {
         if (Number.isFinite(last) && bar.openTime > last + tfMs) {
           log.warn({ instrument, from: last + tfMs, to: bar.openTime }, 'gap in the live candles; filling it from history');

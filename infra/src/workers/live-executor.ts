@@ -11,7 +11,7 @@
 // (resolveUnknownOutcome) and, while the exchange stays unreachable, again on every follow-up round;
 // it is never sent a second time. On start the desk is rebuilt from the store, then reconciled with the
 // exchange (reconcileWithVenue): fills, cancels and orders either side missed while down become events.
-import { catalog, derivedId, makeEvent, type DomainEvent, type EventData, type EventType, type OrderRequested, type RejectionReason } from '@qts/schemas';
+import { catalog, derivedId, makeEvent, type DomainEvent, type EventData, type EventType, type OrderFilled, type OrderRequested, type RejectionReason } from '@qts/schemas';
 import {
   Desk, UnknownOrderOutcome, VenueRateLimited, VenueRequestRefused, applyReports, defaultVenueConfig, evolveOrder, initialOrderState,
   knownOrderOf, reconcileOrder, reconcileWithVenue, reportsForUpdate, resolveUnknownOutcome, roundToLot, terminalStatuses,
@@ -297,11 +297,7 @@ export class LiveExecutor {
       case 'OrderFilled': {
         const f = event.data;
         this.byVenueOrderId.set(f.venueOrderId, cid);
-        if (book) {
-          book.desk.onEvent(recorded);
-          const signed = f.side === 'buy' ? f.quantity : -f.quantity;
-          book.baseHeld = round12(book.baseHeld + signed - (f.feeCurrency === book.base ? f.fee : 0));
-        }
+        if (book) this.book(book, recorded as DomainEvent<'OrderFilled'>);
         this.deps.log.info({ clientOrderId: cid, fillId: f.fillId, side: f.side, price: f.price, quantity: f.quantity, fee: f.fee, feeCurrency: f.feeCurrency, correlationId: recorded.correlationId }, 'fill');
         break;
       }
@@ -421,9 +417,13 @@ export class LiveExecutor {
     tracked.state = evolveOrder(tracked.state, e);
     this.byVenueOrderId.set(event.data.venueOrderId, event.data.clientOrderId);
     const book = this.books.get(event.data.instrument);
-    if (!book) return;
-    book.desk.onEvent(event);
-    const f = event.data;
+    if (book) this.book(book, event);
+  }
+
+  /** A fill into the desk as the account holds it, and into the base-asset holdings. */
+  private book(book: Book, fill: DomainEvent<'OrderFilled'>): void {
+    book.desk.onEvent({ ...fill, data: asHeld(fill.data, book.base) });
+    const f = fill.data;
     book.baseHeld = round12(book.baseHeld + (f.side === 'buy' ? f.quantity : -f.quantity) - (f.feeCurrency === book.base ? f.fee : 0));
   }
 
@@ -489,6 +489,20 @@ function rejectionOf(order: OrderRequested, code: string, message: string, ts: n
 }
 
 const round12 = (x: number): number => Math.round(x * 1e12) / 1e12;
+
+/**
+ * A fill as the account holds it. A fee charged in the base asset (Binance charges a buy's fee in what
+ * it bought) leaves the account with less of it than was traded; booked as a quote-currency fee, the
+ * desk would count the whole quantity and never see itself flat after selling all it holds. So the
+ * desk books the quantity net of that fee, at the price that keeps the cash paid or received exact.
+ * The event keeps the exchange's own numbers.
+ */
+export function asHeld(fill: OrderFilled, base: string): OrderFilled {
+  if (fill.feeCurrency !== base || fill.fee === 0) return fill;
+  const net = fill.side === 'buy' ? fill.quantity - fill.fee : fill.quantity + fill.fee;
+  if (!(net > 0)) return fill;
+  return { ...fill, quantity: net, price: (fill.price * fill.quantity) / net, fee: 0 };
+}
 
 /**
  * A spot account can sell only what it holds. The desk books a fee charged in the base asset as cash,
