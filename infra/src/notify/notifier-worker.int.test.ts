@@ -59,6 +59,8 @@ describe('qts worker notifier', () => {
         expect(sampleValue(samples, 'qts_bus_events_consumed_total', { group: 'notifier', topic: topics.risk, type: 'TradingHalted' })).toBe(1);
         // Lag against the broker's high watermarks: nothing left on the partitions it handled.
         expect(sampleValue(samples, 'qts_bus_consumer_lag', { group: 'notifier', topic: topics.risk, partition: '0' })).toBe(0);
+        // Both order partitions have a series, also the one no message reached (its position comes from the group's commits).
+        expect(samples.filter((x) => x.name === 'qts_bus_consumer_lag' && x.labels.topic === topics.orders).map((x) => [x.labels.partition, x.value]).sort()).toEqual([['0', 0], ['1', 0]]);
         expect(sampleValue(samples, 'qts_notifications_total', { channel: 'telegram', outcome: 'sent' })).toBe(2);
         expect(sampleValue(samples, 'qts_notifications_total', { channel: 'webhook', outcome: 'sent' })).toBe(2);
       }, { timeoutMs: 30_000, intervalMs: 250 });

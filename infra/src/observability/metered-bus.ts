@@ -8,11 +8,16 @@ import { reportIncident } from './logging.ts';
 import type { SystemMetrics } from './metrics.ts';
 
 /** Where each partition of a topic ends (Kafka's high watermark); absent for the in-process bus. */
-export type Watermarks = (topic: string) => Promise<readonly { partition: number; high: string }[]>;
+export type Watermarks = (topic: string) => Promise<readonly { partition: number; high: string; low?: string }[]>;
 
 export interface MeteredBusOptions {
   /** Lag against the broker's high watermarks; without it, lag is what this process published minus what the group handled. */
   readonly watermarks?: Watermarks;
+  /**
+   * The group's committed offsets (Kafka admin), for owned partitions this process has not handled a
+   * message of yet: their backlog shows as lag from the first scrape, not only after the first message.
+   */
+  readonly committed?: (group: string, topic: string) => Promise<readonly { partition: number; offset: string }[]>;
   /** The namespace of a namespaced inner bus: its consumers' assignments name outer topics, the labels use the inner ones. */
   readonly namespace?: string;
 }
@@ -147,10 +152,18 @@ export function meteredBus(inner: Bus, metrics: SystemMetrics, options: MeteredB
           if (options.watermarks) {
             const marks = await options.watermarks(topic).catch(() => []);
             const done = next.get(topic);
+            let commits: readonly { partition: number; offset: string }[] | null = null;
             for (const m of marks) {
               if (!partitions.includes(m.partition)) continue;
-              const at = done?.get(m.partition);
-              // Nothing handled here yet: the group's position is unknown to this process, so report nothing rather than guess.
+              let at = done?.get(m.partition);
+              if (at === undefined && options.committed) {
+                commits ??= await options.committed(group, topic).catch(() => []);
+                const c = commits.find((x) => x.partition === m.partition);
+                // No commit yet (-1): the group starts at the oldest retained message or at the end; both leave
+                // nothing older than the low watermark to read, so the retained backlog is the upper bound.
+                if (c) at = Number(c.offset) >= 0 ? Number(c.offset) : o.fromBeginning ? Number(m.low ?? 0) : Number(m.high);
+              }
+              // Still unknown (no admin): report nothing rather than guess.
               if (at === undefined) continue;
               report(topic, String(m.partition), Number(m.high) - at);
             }

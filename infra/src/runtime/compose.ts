@@ -10,6 +10,7 @@ import { SystemMetrics } from '../observability/metrics.ts';
 import { meteredBus } from '../observability/metered-bus.ts';
 import { meteredStore } from '../observability/metered-store.ts';
 import { onIncident } from '../observability/logging.ts';
+import { kafkaCommittedOffsets } from '../observability/kafka-offsets.ts';
 import type { Logger } from './log.ts';
 import { PaperExecutor } from '../workers/paper-executor.ts';
 import { startCcxtFeed } from '../workers/exchange-ingest.ts';
@@ -39,8 +40,11 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger, met
     ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }), consumer: { sessionTimeoutMs: config.bus.sessionTimeoutMs } })
     : null;
   const ns = config.namespace;
-  const bus: Bus = meteredBus(namespacedBus(kafka ?? new InProcessBus({ logger: log.child({ component: 'bus' }) }), ns), metrics,
-    { namespace: ns, ...(kafka ? { watermarks: (topic: string) => kafka.watermarks(ns ? `${ns}.${topic}` : topic) } : {}) });
+  const offsets = config.bus.kind === 'kafka' ? kafkaCommittedOffsets(config.bus.brokers, ns) : null;
+  const bus: Bus = meteredBus(namespacedBus(kafka ?? new InProcessBus({ logger: log.child({ component: 'bus' }) }), ns), metrics, {
+    namespace: ns,
+    ...(kafka && offsets ? { watermarks: (topic: string) => kafka.watermarks(ns ? `${ns}.${topic}` : topic), committed: offsets.committed } : {}),
+  });
   const stopCounting = onIncident((e) => metrics.incidents.inc({ component: e.component }));
   let embeddedDb: PgDatabase | null = null;
   let store: EventStore;
@@ -60,6 +64,7 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger, met
     bus, store, embeddedDb, metrics,
     async close() {
       stopCounting();
+      await offsets?.close();
       await bus.close();
       await store.close();
       await embeddedDb?.close();
