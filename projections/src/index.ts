@@ -25,5 +25,5 @@ export type { LiveFeed, Publisher } from './live-feed.ts';
 export { serveReadSide, barsFromReadModels } from './serve.ts';
 export { followDeadLetters, busDeadLetterRow } from './dead-letter-feed.ts';
 export type { DeadLetterFeed, DeadLetterFeedOptions, RawTopics } from './dead-letter-feed.ts';
-export { ReadVersions, routeReadModels } from './read-versions.ts';
+export { ReadVersions, routeReadModels, listenReadModels, notifyReadModels, READ_MODELS_CHANNEL } from './read-versions.ts';
 export type { ServeReadSideOptions, ServedReadSide } from './serve.ts';

@@ -5,6 +5,7 @@ import type { ReadDb, ReadTx } from './db.ts';
 import type { Positioned, Projection } from './projection.ts';
 import { deadLetterMigrations } from './projections/dead-letters.ts';
 import { defaultProjections } from './projections/index.ts';
+import { notifyReadModels } from './read-versions.ts';
 
 export interface ProjectorOptions {
   readonly projections?: readonly Projection[];
@@ -19,6 +20,11 @@ export interface ProjectorOptions {
    * for throughput on a Postgres server; each still commits its rows with its own checkpoint.
    */
   readonly concurrency?: number;
+  /**
+   * Also tell other processes: each commit sends NOTIFY qts_read_models '<schema>:<read models>' inside its
+   * transaction, so an API in another process (listenReadModels) drops its cached answers once it commits.
+   */
+  readonly notify?: boolean;
 }
 
 export interface RunningProjector {
@@ -163,6 +169,7 @@ export class Projector {
     const rows = await trx.selectFrom('projection_checkpoints').select(['name', 'position']).where('name', 'in', names).forUpdate().execute();
     for (const r of rows) cps.set(r.name, BigInt(r.position));
     const advanced: { name: string; position: string; updated_at: number }[] = [];
+    const touched: string[] = [];
     for (const p of projections) {
       const cp = cps.get(p.name) ?? -1n;
       if (last <= cp) continue;
@@ -171,6 +178,7 @@ export class Projector {
         await p.apply(trx, mine);
         for (const x of mine) reached.add(x);
         changed.add(p.name);
+        touched.push(p.name);
       }
       advanced.push({ name: p.name, position: last.toString(), updated_at: Date.now() });
     }
@@ -178,6 +186,7 @@ export class Projector {
       await trx.insertInto('projection_checkpoints').values(advanced)
         .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`excluded.position`, updated_at: sql`excluded.updated_at` })).execute();
     }
+    if (this.options.notify && touched.length > 0) await notifyReadModels(trx, touched);
   }
 
   /**
@@ -217,6 +226,7 @@ export class Projector {
       await trx.insertInto('projection_checkpoints').values({ name: p.name, position: x.position.toString(), updated_at: Date.now() })
         .onConflict((oc) => oc.column('name').doUpdateSet({ position: sql`greatest(projection_checkpoints.position, excluded.position)`, updated_at: sql`excluded.updated_at` }))
         .execute();
+      if (this.options.notify) await notifyReadModels(trx, ['dead_letters']);
     });
     this.committed([], new Set(['dead_letters']));
   }

@@ -8,8 +8,8 @@ import {
   type ApiServer, type PgDatabase,
 } from '@qts/adapters';
 import {
-  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, followDeadLetters, serveReadSide,
-  type RawTopics, type ReadDb, type RunningProjector,
+  Projector, barsFromReadModels, createPositionsProjection, createReadModels, defaultProjections, followDeadLetters, listenReadModels, notifyReadModels,
+  ReadVersions, serveReadSide, type RawTopics, type ReadDb, type RunningProjector,
 } from '@qts/projections';
 import { uuidv7Ids } from '@qts/schemas';
 import type { Clock } from '@qts/core';
@@ -88,16 +88,25 @@ export async function startReadSide(
     };
   }
 
-  const projector = new Projector(db, { projections, onError });
+  // Split processes on a Postgres server: the projector's commits NOTIFY, the API's cache LISTENs.
+  const shared = config.readModels.kind === 'postgres';
+  const projector = new Projector(db, { projections, onError, notify: shared && parts.projector });
   await projector.migrate();
   const running = parts.projector ? projector.run(infra.store) : null;
-  const dlq = parts.projector && deadLetters ? await followDeadLetters({ ...deadLetters, db }) : null;
+  const dlq = parts.projector && deadLetters
+    ? await followDeadLetters({ ...deadLetters, db, ...(shared ? { onStored: () => { void notifyReadModels(db, ['dead_letters']).catch(onError); } } : {}) })
+    : null;
+  const versions = new ReadVersions();
+  const unlisten = token && shared ? await listenReadModels(database, db, versions) : null;
   let api: ApiServer | null = null;
   if (token) {
     const read = createReadModels(db);
     const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
     const commands = eventStoreCommands({ store: commandStore, clock, ids: uuidv7Ids, backtests });
-    api = await startApiServer({ read, commands, backtests, store: infra.store, token, host: config.api.host, port: config.api.port, ...apiOptions });
+    api = await startApiServer({
+      read, commands, backtests, store: infra.store, token, host: config.api.host, port: config.api.port, ...apiOptions,
+      ...(unlisten ? { readVersion: (route: string) => versions.of(route) } : {}),
+    });
     serveDashboard(api.server);
   }
   return {
@@ -105,6 +114,7 @@ export async function startReadSide(
     async close() {
       await books?.close();
       await api?.close();
+      await unlisten?.();
       await dlq?.stop();
       await running?.close();
       if (owned) await database.close();
