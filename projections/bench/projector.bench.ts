@@ -1,5 +1,6 @@
 // Read-side benchmarks: projector throughput into Postgres, API p99 under 200 concurrent clients, WebSocket fan-out.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LiveFeedClient } from '@qts/adapters';
@@ -64,20 +65,30 @@ async function projectorRun(history: Positioned[], batchSize: number, concurrenc
   }
 }
 
+/** CPU seconds of this process's waited-for children (Linux /proc: cutime + cstime, in clock ticks of 10 ms). */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 /**
  * autocannon in its own process, so the figures are the server's: latency percentiles, and this
- * process's CPU time per request (the API and its pg client), a figure that machine load does not inflate.
+ * process's CPU time per request (the API and its pg client), a figure that machine load does not inflate;
+ * the load generator's own CPU per request says how much of the 2 cores it took.
  */
-async function apiRun(url: string, path: string): Promise<{ p99: number; p50: number; rps: number; errors: number; cpuUsPerRequest: number }> {
+async function apiRun(url: string, path: string): Promise<{ p99: number; p50: number; rps: number; errors: number; cpuUsPerRequest: number; clientCpuUsPerRequest: number }> {
   const cli = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
   const cpu0 = process.cpuUsage();
+  const client0 = childrenCpuSeconds();
   const child = spawn(process.execPath, [cli, '-c', '200', '-d', '5', '-j', `${url}${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   await new Promise((r) => child.on('close', r));
   const cpu = process.cpuUsage(cpu0);
+  const clientSeconds = childrenCpuSeconds() - client0;
   const r = JSON.parse(out) as { latency: { p99: number; p50: number }; requests: { average: number; total: number }; errors: number; non2xx: number };
-  return { p99: r.latency.p99, p50: r.latency.p50, rps: r.requests.average, errors: r.errors + r.non2xx, cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, r.requests.total) };
+  return { p99: r.latency.p99, p50: r.latency.p50, rps: r.requests.average, errors: r.errors + r.non2xx, cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, r.requests.total), clientCpuUsPerRequest: (clientSeconds * 1e6) / Math.max(1, r.requests.total) };
 }
 
 async function fanOutRun(): Promise<{ delivered: number; gaps: number; missing: number; perSecond: number }> {
@@ -133,6 +144,7 @@ export async function benchProjector(parts: readonly ('projector' | 'api' | 'ws'
       for (let run = 0; run < 3; run++) runs.push(await apiRun(s.api.url, path));
       rows.push({ name: `GET ${label} p99, 200 connections (${spread(runs.map((r) => r.p99))} ms; ${Math.round(median(runs.map((r) => r.rps)))} req/s; errors ${runs.reduce((a, r) => a + r.errors, 0)}; load avg ${loadavg()[0]!.toFixed(1)})`, value: median(runs.map((r) => r.p99)), unit: 'ms', target: '< 20' });
       rows.push({ name: `GET ${label}: server CPU per request (${spread(runs.map((r) => r.cpuUsPerRequest))} us)`, value: median(runs.map((r) => r.cpuUsPerRequest)), unit: 'us/request' });
+      rows.push({ name: `GET ${label}: load generator (autocannon) CPU per request (${spread(runs.map((r) => r.clientCpuUsPerRequest))} us)`, value: median(runs.map((r) => r.clientCpuUsPerRequest)), unit: 'us/request' });
     }
   } finally {
     await s.close();
