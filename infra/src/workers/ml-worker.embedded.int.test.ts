@@ -13,9 +13,9 @@ import { createLogger } from '../runtime/log.ts';
 
 const csv = readFileSync(resolve(import.meta.dirname, '../../data/sample/BTCUSDT-5m.csv'), 'utf8').split('\n');
 const all = parseBarsCsv(csv.join('\n'), { instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }).series;
-// Trained on bars before 1100, traded live on the 200 after them.
+// Trained on bars before 1100, traded live on the 150 after them.
 const sample = join(mkdtempSync(join(tmpdir(), 'qts-ml-sample-')), 'BTCUSDT-5m.csv');
-writeFileSync(sample, [csv[0], ...csv.slice(1101, 1301)].join('\n'));
+writeFileSync(sample, [csv[0], ...csv.slice(1101, 1251)].join('\n'));
 const live = parseBarsCsv(readFileSync(sample, 'utf8'), { instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }).series;
 const lastClose = live.openTime[live.length - 1]! + 300_000;
 const log = createLogger('test', 'warn');
