@@ -80,6 +80,8 @@ describe('notifier', () => {
       expect(fillsTold(telegram.texts())).toBe(25);
       expect(telegram.texts().some((t) => t.startsWith('Rejected BTC/USDT order r-VenueRejected'))).toBe(true);
     }, { timeoutMs: 20_000 });
+    // Everything queued is sent (and its answer read) before the books are compared.
+    await notifier!.flush(10_000);
     const texts = telegram.texts();
     // The halt went first and whole; the storm of 25 fills became a few lines, at least one a summary.
     expect(texts[0]).toBe('TRADING HALTED on account paper: MaxDrawdown, drawdown 1250 over the limit 1000');
