@@ -117,12 +117,13 @@ class ModelSlot {
       this.retire(`family ${this.cfg.family} has no champion (none promoted yet, or it was retired): this strategy emits no signal`);
       return;
     }
-    let model: Tracked;
+    let model: Tracked | undefined;
     let strategy: AnyStrategy;
     try {
       model = new Tracked(await this.deps.registry.load(version, { workerFeatureSpec: this.spec }));
       strategy = this.around(model);
     } catch (e) {
+      model?.dispose();
       if (!(e instanceof ModelIncompatible || e instanceof CorruptModelArtifact || e instanceof ValidationError)) throw e;
       this.refuse(version, e);
       return;
