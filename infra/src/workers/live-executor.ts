@@ -215,7 +215,8 @@ export class LiveExecutor {
     const equity = book.desk.cash + book.desk.position * price;
     const decisions = fitSellsToHoldings(book.desk.decide(signal, price, equity, now), book.baseHeld, book.desk.rules, price);
     if (decisions.length === 0) return true;
-    const events = decisions.map((d) => this.event(d.type, d.data as never, `${d.type}:${d.data.clientOrderId}`, now, signal));
+    // Ids from the signal alone (its time, the order's id): deciding it again after a crash repeats them, never adds a second order.
+    const events = decisions.map((d) => this.event(d.type, d.data as never, `${d.type}:${d.data.clientOrderId}`, s.asOf, signal, {}, now));
     await this.record(events);
     for (const e of events) {
       book.desk.onEvent(e);
