@@ -10,7 +10,9 @@ import { openInfrastructure, startWorkers, systemClock, type Infrastructure } fr
 import { createLogger } from '../runtime/log.ts';
 import { startReadSide } from '../runtime/read-side.ts';
 import { runReplayIngest } from '../workers/replay-ingest.ts';
-import { fitSlope, verdict, type Sample } from './verdict.ts';
+import { Worker } from 'node:worker_threads';
+import { fitSlope, verdict } from './verdict.ts';
+import { slot, type SamplerRow } from './sampler.ts';
 
 const usage = `npm run soak -- [--minutes 20] [--every 30] [--bars-per-second 0] [--data FILE] [--keep]
   Runs recorder, strategy, executor, projector and API in this process on a fresh PGlite data dir, feeding
@@ -37,8 +39,8 @@ if (!(minutes > 0) || !(everyS > 0) || !(barsPerSecond >= 0)) {
 }
 
 const repo = resolve(import.meta.dirname, '../../..');
-const shared = resolve(repo, '../shared/data/BTCUSDT-5m.csv');
-const source = resolve(flags.data ?? (existsSync(shared) ? shared : join(repo, 'infra/data/sample/BTCUSDT-5m.csv')));
+const sharedData = resolve(repo, '../shared/data/BTCUSDT-5m.csv');
+const source = resolve(flags.data ?? (existsSync(sharedData) ? sharedData : join(repo, 'infra/data/sample/BTCUSDT-5m.csv')));
 const dir = mkdtempSync(join(tmpdir(), 'qts-soak-'));
 
 /** One lap of the recorded bars, every time moved `shiftMs` later, so the replay goes on as a new market day. */
@@ -73,15 +75,16 @@ function countingBus(inner: Bus, counter: { events: number; bars: number }): Bus
 }
 
 const mib = (b: number) => b / 1024 / 1024;
+const shared = new Float64Array(new SharedArrayBuffer(8 * 4));
 
 async function main(): Promise<void> {
   const text = readFileSync(source, 'utf8').trim().split('\n');
   const header = text[0]!;
   const rows = text.slice(1).filter((r) => r.trim() !== '');
   const first = Date.parse(rows[0]!.split(',')[0]!);
-  const last = Date.parse(rows[rows.length - 1]!.split(',')[0]!);
+  const lastTime = Date.parse(rows[rows.length - 1]!.split(',')[0]!);
   const stepMs = Date.parse(rows[1]!.split(',')[0]!) - first;
-  const spanMs = last - first + stepMs;
+  const spanMs = lastTime - first + stepMs;
 
   const log = createLogger('soak', process.env.QTS_LOG_LEVEL ?? 'warn');
   const config = RuntimeConfig.parse({
@@ -95,34 +98,27 @@ async function main(): Promise<void> {
   const read = await startReadSide(config, { apiToken: 'soak-run-token-0000000000000000' }, infra, { projector: true, api: true }, log, systemClock);
   const system = await startWorkers(config, infra, ['recorder', 'executor', 'strategy'], log);
   const abort = new AbortController();
-  let laps = 0;
   const feeding = (async () => {
     for (let lap = 0; !abort.signal.aborted; lap++) {
       const file = lapFile(lap, rows, header, spanMs);
       await runReplayIngest([{ path: file, instrument: 'BTC/USDT', timeframe: '5m', venue: 'replay' }], barsPerSecond, { bus: infra.bus, store: infra.store, clock: systemClock, log }, abort.signal);
       rmSync(file, { force: true });
-      laps = lap + 1;
     }
   })();
 
   console.log(`soak: ${minutes} min, a sample every ${everyS} s; data ${source} (${rows.length} bars a lap); data dir ${dir}; API ${read.api?.url}`);
-  console.log(`${'t (s)'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'heap MiB'.padStart(9)} ${'ext MiB'.padStart(8)} ${'events'.padStart(10)} ${'events/s'.padStart(9)} ${'bars'.padStart(9)} ${'laps'.padStart(5)}`);
-  const samples: Sample[] = [];
-  const t0 = performance.now();
-  let lastEvents = 0;
-  let lastT = t0;
-  const end = t0 + minutes * 60_000;
-  while (performance.now() < end) {
-    await new Promise((r) => setTimeout(r, Math.min(everyS * 1000, Math.max(0, end - performance.now()))));
-    const now = performance.now();
-    const m = process.memoryUsage();
-    const rate = (counter.events - lastEvents) / ((now - lastT) / 1000);
-    lastEvents = counter.events;
-    lastT = now;
-    const s: Sample = { tS: (now - t0) / 1000, rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), eventsPerS: rate };
-    samples.push(s);
-    console.log(`${s.tS.toFixed(0).padStart(7)} ${s.rssMiB.toFixed(1).padStart(8)} ${s.heapMiB.toFixed(1).padStart(9)} ${mib(m.external).toFixed(1).padStart(8)} ${String(counter.events).padStart(10)} ${rate.toFixed(0).padStart(9)} ${String(counter.bars).padStart(9)} ${String(laps).padStart(5)}`);
-  }
+  console.log(`${'t (s)'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'heap MiB'.padStart(9)} ${'events'.padStart(10)} ${'events/s'.padStart(9)} ${'bars'.padStart(9)} ${'stall s'.padStart(8)}`);
+  // The main thread keeps its heartbeat, heap and counts in shared memory; the sampler thread reads them on
+  // its own clock, so a main thread stuck in a long statement shows as a growing stall, not as missing rows.
+  const beat = () => { shared[slot.heartbeatMs] = Date.now(); shared[slot.heapMiB] = mib(process.memoryUsage().heapUsed); shared[slot.events] = counter.events; shared[slot.bars] = counter.bars; };
+  beat();
+  const heart = setInterval(beat, 250);
+  // On Node 20 a worker does not inherit `--import tsx`: it registers tsx itself (as backtest/grid-pool.ts does).
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./sampler.ts', import.meta.url).href)}); })`;
+  const sampler = new Worker(boot, { eval: true, workerData: { kind: 'qts-soak-sampler', shared, everyS, minutes } });
+  const samples = await new Promise<SamplerRow[]>((done, fail) => { sampler.once('message', done); sampler.once('error', fail); });
+  clearInterval(heart);
+  await sampler.terminate();
   abort.abort();
   await feeding.catch(() => undefined);
   await system.stop();
@@ -133,12 +129,15 @@ async function main(): Promise<void> {
   const rss = fitSlope(tail.map((s) => [s.tS, s.rssMiB]));
   const heap = fitSlope(tail.map((s) => [s.tS, s.heapMiB]));
   const rates = samples.map((s) => s.eventsPerS).sort((a, b) => a - b);
+  const stall = Math.max(0, ...samples.map((s) => s.stallS));
   const v = verdict(samples);
-  console.log(`\nevents published ${counter.events} (${(counter.events / ((performance.now() - t0) / 1000)).toFixed(0)}/s overall; per sample median ${rates[Math.floor(rates.length / 2)]?.toFixed(0)}, min ${rates[0]?.toFixed(0)}, max ${rates[rates.length - 1]?.toFixed(0)})`);
+  const last = samples[samples.length - 1];
+  console.log(`\nevents published ${last?.events ?? 0}, bars ${last?.bars ?? 0} (per sample median ${rates[Math.floor(rates.length / 2)]?.toFixed(0)}/s, min ${rates[0]?.toFixed(0)}, max ${rates[rates.length - 1]?.toFixed(0)})`);
   console.log(`RSS slope over the last 3/4 of samples: ${(rss * 60).toFixed(2)} MiB/min; heap slope ${(heap * 60).toFixed(2)} MiB/min`);
+  console.log(`longest main-thread stall seen: ${stall.toFixed(1)} s${stall > 3 * everyS ? ' (STALLED: the API and the workers did not answer meanwhile)' : ''}`);
   console.log(`verdict: ${v.flat ? 'RSS FLAT' : 'RSS GROWING'} (${v.reason})`);
   if (!flags.keep) rmSync(dir, { recursive: true, force: true });
-  process.exit(v.flat ? 0 : 1);
+  process.exit(v.flat && stall <= 3 * everyS ? 0 : 1);
 }
 
 main().catch((e: unknown) => {
