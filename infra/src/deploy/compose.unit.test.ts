@@ -10,6 +10,7 @@ import { qtsProgram } from '../cli/main.ts';
 import { workerRegistry } from '../cli/worker.ts';
 import { workerNames } from '../runtime/compose.ts';
 import { RuntimeConfig } from '../runtime/config.ts';
+import { refuseUnsupportedLive } from '../workers/live-executor-wiring.ts';
 import { composeCli, composeConfig, repoRoot, type ComposeCli, type ComposeModel } from './compose-cli.ts';
 import { checkCompose, parseQtsCommand, qtsServices, type QtsCli } from './compose-check.ts';
 import { parseDockerfile, type DockerStage } from './dockerfile.ts';
@@ -194,6 +195,8 @@ describe('the runtime image', () => {
     expect(paper.success ? paper.data.venue.kind : paper.error.message).toBe('paper');
     const live = RuntimeConfig.safeParse(JSON.parse(read('infra/docker/qts.live.config.json')));
     expect(live.success ? [live.data.venue, live.data.market].map((x) => [x.kind, 'sandbox' in x && x.sandbox]) : live.error.message).toEqual([['ccxt', true], ['ccxt', true]]);
+    // The live executor refuses what a spot account cannot do (shorts, protective orders): the example must not ask for it.
+    expect(() => refuseUnsupportedLive(live.data!)).not.toThrow();
     for (const f of ['infra/docker/qts.config.json', 'infra/docker/qts.live.config.json']) expect(read(f)).not.toMatch(/"\w*(key|secret|password|token)"\s*:\s*"/i);
   });
 

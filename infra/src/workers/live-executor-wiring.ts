@@ -21,7 +21,7 @@ export function stopper(stop: () => Promise<void>): Consumer {
 }
 
 /** What the runtime config asks for that a live spot account cannot do, as one error naming each. */
-function unsupported(config: RuntimeConfig): void {
+export function refuseUnsupportedLive(config: RuntimeConfig): void {
   const issues: { path: string; message: string }[] = [];
   if (config.executor.allowShort) issues.push({ path: 'executor.allowShort', message: 'spot accounts cannot sell short' });
   if (config.executor.stopLossPct !== undefined) issues.push({ path: 'executor.stopLossPct', message: 'protective orders are not managed on a live venue yet (no one-cancels-other)' });
@@ -35,7 +35,7 @@ function unsupported(config: RuntimeConfig): void {
  * the venue after the last handler has finished.
  */
 export async function startLiveExecutor(config: RuntimeConfig, venueConfig: CcxtVenueConfig, secrets: Secrets, deps: LiveWiringDeps): Promise<{ executor: LiveExecutor; consumers: Consumer[] }> {
-  unsupported(config);
+  refuseUnsupportedLive(config);
   if (!secrets.exchangeApiKey || !secrets.exchangeSecret) {
     throw new ValidationError('the live ccxt venue needs QTS_EXCHANGE_API_KEY and QTS_EXCHANGE_SECRET (or *_FILE) in the environment', [
       { path: 'QTS_EXCHANGE_API_KEY', message: secrets.exchangeApiKey ? 'set' : 'missing' },
