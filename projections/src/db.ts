@@ -78,9 +78,7 @@ export interface DeadLetterTable {
 }
 
 export interface AuditEventTable {
-  position: Num; stream: string; revision: number; type: string; instrument: string | null; correlation_id: string; recorded_ms: Num;
-  /** The event as JSON text. */
-  envelope: string;
+  position: Num; type: string; instrument: string | null; correlation_id: string; recorded_ms: Num;
 }
 
 export interface ReadModelDb {

@@ -1,7 +1,9 @@
 // The API's read side over the projection tables: keyset pagination with opaque cursors, numbers as JSON numbers.
 import { ValidationError } from '@qts/core';
 import type { ReadModels, Page } from '@qts/adapters';
-import { auditEvents } from './audit-queries.ts';
+import type { EventStore } from '@qts/core';
+import type { EventsQuery } from '@qts/adapters';
+import { auditEvents, eventsAt } from './audit-queries.ts';
 import type { OrderTable, ReadDb, StrategyTable } from './db.ts';
 
 const n = (v: unknown): number => Number(v);
@@ -31,9 +33,11 @@ function pageOf<R, T>(rows: R[], limit: number, view: (r: R) => T, key: (r: R) =
   return { items, nextCursor: more ? encodeCursor(key(rows[limit - 1]!)) : null };
 }
 
-export function createReadModels(db: ReadDb): ReadModels {
+/** `store`: where audit pages read their events (GET /api/v1/events through the audit index); without it the API scans the store. */
+export function createReadModels(db: ReadDb, store?: EventStore): ReadModels {
+  const read = store ? eventsAt(store) : null;
   return {
-    events: (q) => auditEvents(db, q),
+    ...(read ? { events: (q: EventsQuery) => auditEvents(db, read, q) } : {}),
 
     async instruments() {
       const rows = await db.selectFrom('instruments').selectAll().orderBy('instrument').orderBy('venue').execute();

@@ -65,7 +65,7 @@ export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedRead
   const projector = new Projector(o.db, o.projector);
   await projector.migrate();
   const running = projector.run(o.store);
-  const read = createReadModels(o.db);
+  const read = createReadModels(o.db, o.store);
   const clock = o.clock ?? { now: () => Date.now() };
   const ids = o.ids ?? uuidv7Ids;
   const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(o.backtestBars ?? barsFromReadModels(read)), clock, ids });

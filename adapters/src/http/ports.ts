@@ -19,7 +19,7 @@ export interface ReadModels {
   strategy(strategyId: string): Promise<StrategyView | null>;
   riskStates(): Promise<RiskStateView[]>;
   deadLetters(q: { cursor?: string | undefined; limit: number }): Promise<Page<DeadLetterView>>;
-  /** Audit queries over an indexed copy of the store; without it the API pages through the event store itself. */
+  /** Audit queries not by stream, over an index of the store; without it the API pages through the event store itself. */
   events?(q: EventsQuery): Promise<Page<EventView>>;
   /** Each projection's checkpoint, and whether the database answers (readiness). */
   checkpoints(): Promise<Record<string, string>>;

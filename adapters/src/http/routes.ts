@@ -146,7 +146,7 @@ export function apiRoutes(d: RouteDeps): Route[] {
       handler: ({ body, correlationId }) => d.commands.resume(body.account, body.by, body.note, { by: body.by, correlationId }) }),
 
     route({ method: 'get', path: '/events', summary: 'audit: stored events by stream, type, instrument or correlation id', tag: 'audit', access: 'read',
-      query: S.EventsQuery, response: S.pages.events, handler: ({ query }) => (d.read.events ? d.read.events(query) : auditEvents(d.store, query)) }),
+      query: S.EventsQuery, response: S.pages.events, handler: ({ query }) => (d.read.events && query.stream === undefined ? d.read.events(query) : auditEvents(d.store, query)) }),
     route({ method: 'get', path: '/dead-letters', summary: 'messages that failed their schema, newest first', tag: 'audit', access: 'read',
       query: S.PageQuery, response: S.pages.deadLetters, handler: ({ query }) => d.read.deadLetters(query) }),
   ];

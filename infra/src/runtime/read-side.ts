@@ -100,7 +100,7 @@ export async function startReadSide(
   const unlisten = token && shared ? await listenReadModels(database, db, versions) : null;
   let api: ApiServer | null = null;
   if (token) {
-    const read = createReadModels(db);
+    const read = createReadModels(db, infra.store);
     const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
     const commands = eventStoreCommands({ store: commandStore, clock, ids: uuidv7Ids, backtests });
     api = await startApiServer({
