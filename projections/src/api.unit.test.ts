@@ -1,5 +1,6 @@
 // The REST API end to end on PGlite: commands append events, the projector updates read models, the API serves them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEvent, uuidv7Ids } from '@qts/schemas';
 import { startReadSide, type ReadSideStack } from './stack.ts';
 import { eventually, tradingHistory } from './testing.ts';
 
@@ -206,6 +207,18 @@ describe('commands', () => {
     expect((await call('POST', '/strategies/api-sma/start', { body: {} })).status).toBe(200);
     await eventually(async () => expect((await call('GET', '/strategies/api-sma', { token: null })).json.status).toBe('running'));
     expect((await call('POST', '/strategies', { body: { ...body, strategyId: 'x', kind: 'no-such' } })).json.error.issues[0].path).toBe('body.kind');
+  });
+
+  it('a model strategy started by its worker takes a params change; its worker, which knows its schema, validates it', async () => {
+    const now = Date.now();
+    await s.append([makeEvent('StrategyStarted', {
+      strategyId: 'xgb-btc', kind: 'ml:xgboost-btcusdt-5m', instruments: ['BTC/USDT'], timeframe: '5m', params: { longAbove: 0.55, shortBelow: 0.45 }, by: 'config', ts: now,
+    }, { id: uuidv7Ids(now), occurredAt: now, recordedAt: now })]);
+    const changed = await call('PUT', '/strategies/xgb-btc/params', { body: { params: { longAbove: 0.6 } } });
+    expect(changed.status).toBe(200);
+    const stored = [];
+    for await (const r of s.store.readStream('strategy-xgb-btc')) stored.push(r.event);
+    expect(stored.at(-1)).toMatchObject({ type: 'StrategyParamsChanged', data: { params: { longAbove: 0.6, shortBelow: 0.45 }, previous: { longAbove: 0.55, shortBelow: 0.45 } } });
   });
 
   it('the kill switch halts an account, refuses manual orders while halted, and resumes', async () => {

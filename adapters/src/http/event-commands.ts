@@ -124,7 +124,10 @@ export function eventStoreCommands(deps: EventCommandsDeps): Commands {
       const { events, revision } = await readStream(store, `strategy-${strategyId}`);
       const s = foldStrategy(events);
       if (revision === null || !s.started) throw new NotFound('strategy', strategyId);
-      const params = parseParams(s.started.kind, { ...s.params, ...patch });
+      // A kind this API has no schema for (a model strategy `ml:<family>`, whose params depend on the combinator
+      // its worker serves it in) is validated by that worker, which records StrategyParamsRejected if it refuses.
+      const merged = { ...s.params, ...patch };
+      const params = strategies[s.started.kind] ? parseParams(s.started.kind, merged) : merged;
       const r = await store.append(`strategy-${strategyId}`, [event('StrategyParamsChanged', { strategyId, params, previous: s.params, by: ctx.by, ts: clock.now() }, ctx)], expectedRevision ?? revision);
       return { strategyId, revision: r.nextExpectedRevision };
     },
