@@ -115,7 +115,7 @@ describe('services', () => {
     expect(model.services.kafka!.environment!.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
   });
 
-  it('points every worker at the servers the file runs', () => {
+  it('points every worker at the servers the file runs, and opens its health and metrics port to the network', () => {
     const kafka = model.services.kafka!.environment!;
     // The image refuses KRaft mode without a cluster id; the listener the workers dial must be advertised.
     expect(kafka.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -128,6 +128,8 @@ describe('services', () => {
       expect([esdb.protocol, esdb.hostname in model.services, esdb.searchParams.get('tls')]).toEqual(['esdb:', true, 'false']);
       const url = new URL(env.PG_URL!);
       expect([url.hostname, url.username, decodeURIComponent(url.password), url.pathname]).toEqual(['postgres', pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`]);
+      // The health port serves /metrics: a worker listening on loopback only could not be scraped from another container.
+      expect(env.QTS_HEALTH_HOST, s).toBe('0.0.0.0');
     }
   });
 
