@@ -57,6 +57,8 @@ export async function ownKafkaNode(): Promise<KafkaNode> {
         stdio: ['ignore', log, log], env: { ...process.env, QTS_KAFKA_HEAP: '-Xms64m -Xmx256m' },
       });
       child = proc;
+      // A test run cut short (timeout, Ctrl-C) must not leave a broker behind.
+      process.once('exit', () => proc.kill('SIGKILL'));
       const admin = new Kafka({ clientId: 'qts-fault-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 4000, retry: { retries: 0 } }).admin();
       try {
         await eventually(async () => {
@@ -131,6 +133,10 @@ export async function ownPostgresNode(): Promise<PostgresNode> {
     url,
     async start() {
       asPg(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '60', 'start']);
+      if (!created) {
+        // A test run cut short (timeout, Ctrl-C) must not leave a server behind.
+        process.once('exit', () => { try { asPg(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']); } catch { /* already down */ } });
+      }
       if (created) return;
       const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
       await admin.connect();
