@@ -26,14 +26,23 @@ const COMPRESS_ABOVE = 1024;
 export class ResponseCache {
   private readonly answers = new Map<string, CachedAnswer>();
   private readonly encodingOf = new Map<string, string>();
+  private bytes = 0;
 
-  constructor(readonly versionOf: (route: string) => number, private readonly max = 2000) {}
+  /** At most `max` answers and `maxBytes` of bodies (compressed copies included); the oldest go first. */
+  constructor(readonly versionOf: (route: string) => number, private readonly max = 2000, private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  private drop(url: string): void {
+    const a = this.answers.get(url);
+    if (a === undefined) return;
+    this.bytes -= a.body.length + (a.gzip?.length ?? 0) + (a.br?.length ?? 0);
+    this.answers.delete(url);
+  }
 
   /** The answer for this URL when it is still current. */
   fresh(url: string): CachedAnswer | null {
     const a = this.answers.get(url);
     if (a === undefined) return null;
-    if (a.version !== this.versionOf(a.route)) { this.answers.delete(url); return null; }
+    if (a.version !== this.versionOf(a.route)) { this.drop(url); return null; }
     return a;
   }
 
@@ -42,8 +51,10 @@ export class ResponseCache {
     const body = Buffer.from(json);
     const etag = `W/"${createHash('sha1').update(body).digest('base64url')}"`;
     const answer: CachedAnswer = { route, version, status, etag, body, gzip: null, br: null };
-    if (this.answers.size >= this.max && !this.answers.has(url)) this.answers.delete(this.answers.keys().next().value!);
+    this.drop(url);
+    while (this.answers.size > 0 && (this.answers.size >= this.max || this.bytes + body.length > this.maxBytes)) this.drop(this.answers.keys().next().value!);
     this.answers.set(url, answer);
+    this.bytes += body.length;
     return answer;
   }
 
@@ -61,10 +72,12 @@ export class ResponseCache {
     if (accept !== undefined && body.length > COMPRESS_ABOVE) {
       const encoding = this.negotiate(accept);
       if (encoding === 'br') {
-        body = a.br ??= brotliCompressSync(a.body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: a.body.length } });
+        if (a.br === null) { a.br = brotliCompressSync(a.body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: a.body.length } }); this.bytes += a.br.length; }
+        body = a.br;
         headers['content-encoding'] = 'br';
       } else if (encoding === 'gzip') {
-        body = a.gzip ??= gzipSync(a.body, { level: 6 });
+        if (a.gzip === null) { a.gzip = gzipSync(a.body, { level: 6 }); this.bytes += a.gzip.length; }
+        body = a.gzip;
         headers['content-encoding'] = 'gzip';
       }
     }
