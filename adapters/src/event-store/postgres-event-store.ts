@@ -44,6 +44,9 @@ function uniqueViolation(e: unknown): string | null {
   return err.constraint ?? err.message ?? '';
 }
 
+/** Some ids of an append are stored already: its transaction is rolled back and the redelivery path decides. */
+class AlreadyStored extends Error {}
+
 /**
  * Appends are serialised by one transaction-scoped advisory lock per store (schema). That is what makes
  * `readAll` safe without snapshot tricks: positions are drawn and committed in the same order, so a reader
@@ -119,9 +122,9 @@ export class PostgresEventStore implements EventStore {
       try {
         return await this.db.transaction().execute((trx) => this.appendIn(trx, stream, events, expectedRevision));
       } catch (e) {
-        // Some ids are stored already (a redelivery): the failed transaction wrote nothing; a second one
+        // Some ids are stored already (a redelivery): the rolled-back transaction wrote nothing; a second one
         // decides between "already done" and a conflict. Stored events never move, so that answer holds.
-        if (!uniqueViolation(e)?.includes('event_id')) throw e;
+        if (!(e instanceof AlreadyStored) && !uniqueViolation(e)?.includes('event_id')) throw e;
         return await this.db.transaction().execute((trx) => this.appendIn(trx, stream, events, expectedRevision, true));
       }
     } catch (e) {
@@ -159,7 +162,10 @@ export class PostgresEventStore implements EventStore {
     const streams_ = sql.id(this.schema, 'streams');
     const next = current + events.length;
     // One round-trip for the whole batch: rows travel as one JSON document, positions are drawn in batch order.
-    const result = await sql<{ position: string }>`
+    // A stored id is skipped rather than raised: the server's error path is not free (PGlite's WASM heap
+    // leaks on every raised error and dies after ~12k), and redeliveries are routine for workers that
+    // record their inputs. A short insert moves no stream head and notifies nobody; it is rolled back.
+    const result = await sql<{ inserted: number; position: string | null }>`
       with ins as (
         insert into ${events_} (event_id, stream, revision, type, version, key, occurred_at, recorded_at,
                                 causation_id, correlation_id, envelope)
@@ -168,14 +174,21 @@ export class PostgresEventStore implements EventStore {
         from json_to_recordset(${JSON.stringify(rows)}::json) as x(i int, id uuid, type text, version int, key text,
              occurred_at timestamptz, recorded_at timestamptz, causation_id text, correlation_id text, envelope text)
         order by x.i
+        on conflict (event_id) do nothing
         returning position
       ), head as (
-        insert into ${streams_} (stream, revision, position) select ${stream}, ${next}, max(position) from ins
+        insert into ${streams_} (stream, revision, position)
+        select ${stream}, ${next}, max(position) from ins having count(*) = ${events.length}
         on conflict (stream) do update set revision = excluded.revision, position = excluded.position
         returning position
       )
-      select position::text as position, pg_notify(${this.channel}, position::text) from head`.execute(trx);
-    return { nextExpectedRevision: next, position: BigInt(result.rows[0]!.position) };
+      select (select count(*)::int from ins) as inserted, head.position::text as position, pg_notify(${this.channel}, head.position::text)
+      from (select 1) as one left join head on true`.execute(trx);
+    const row = result.rows[0]!;
+    // Every id stored already (the usual redelivery): nothing was written, so this transaction can answer.
+    if (Number(row.inserted) === 0) return this.alreadyAppended(stream, events, expected, await this.storedPlaces(trx, events), wrong);
+    if (row.position === null || Number(row.inserted) !== events.length) throw new AlreadyStored();
+    return { nextExpectedRevision: next, position: BigInt(row.position) };
   }
 
   private async storedPlaces(trx: Transaction<EventStoreTables>, events: readonly DomainEvent[]) {
