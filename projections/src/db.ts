@@ -64,6 +64,7 @@ export interface StrategyTable {
   strategy_id: string; kind: string; instruments: unknown; timeframe: string; params: unknown; status: string;
   started_at: Num | null; stopped_at: Num | null; stop_reason: string | null; changed_by: string | null;
   signal_count: Num; last_signal_at: Num | null; updated_at: Num;
+  previous_params: unknown | null; params_rejection: unknown | null;
 }
 
 export interface RiskStateTable {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReadDb } from './db.ts';
 import { Projector } from './projector.ts';
 import { recordDeadLetters } from './projections/dead-letters.ts';
-import { chunks, tradingHistory, type TestDb } from './testing.ts';
+import { chunks, eventFactory, tradingHistory, type TestDb } from './testing.ts';
 
 export function projectorContract(name: string, open: () => Promise<TestDb>): void {
   describe(`projections on ${name}`, () => {
@@ -140,6 +140,23 @@ export function projectorContract(name: string, open: () => Promise<TestDb>): vo
         const r = await db.selectFrom('risk_state').selectAll().executeTakeFirstOrThrow();
         expect(r).toMatchObject({ account: 'paper', halted: false, resumed_by: 'ops', last_breach: { limit: 'maxDailyLoss', threshold: 100, actual: 120 } });
         expect(Number(r.breach_count)).toBe(1);
+      });
+    });
+
+    it('a params change its worker refused is undone, and the refusal shown until the next accepted change', async () => {
+      await withProjector(async (p, db) => {
+        const f = eventFactory(7);
+        const at = f.start;
+        f.add('StrategyStarted', { strategyId: 'xgb-1', kind: 'ml:xgboost', instruments: ['BTC/USDT'], timeframe: '5m', params: { longAbove: 0.55 }, by: 'config', ts: at }, at);
+        const change = f.add('StrategyParamsChanged', { strategyId: 'xgb-1', params: { longAbove: 7 }, previous: { longAbove: 0.55 }, by: 'ops', ts: at + 1 }, at + 1);
+        f.add('StrategyParamsRejected', { strategyId: 'xgb-1', params: { longAbove: 7 }, changeId: change.id, issues: [{ path: 'longAbove', message: 'at most 1' }], ts: at + 2 }, at + 2);
+        await p.project(f.events);
+        const rejected = await db.selectFrom('strategies').selectAll().where('strategy_id', '=', 'xgb-1').executeTakeFirstOrThrow();
+        expect(rejected).toMatchObject({ params: { longAbove: 0.55 }, params_rejection: { params: { longAbove: 7 }, issues: [{ path: 'longAbove', message: 'at most 1' }] } });
+        f.add('StrategyParamsChanged', { strategyId: 'xgb-1', params: { longAbove: 0.6 }, previous: { longAbove: 0.55 }, by: 'ops', ts: at + 3 }, at + 3);
+        await p.project(f.events.slice(-1));
+        expect(await db.selectFrom('strategies').select(['params', 'params_rejection']).where('strategy_id', '=', 'xgb-1').executeTakeFirstOrThrow())
+          .toEqual({ params: { longAbove: 0.6 }, params_rejection: null });
       });
     });
 

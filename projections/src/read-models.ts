@@ -179,6 +179,7 @@ export function strategyView(r: StrategyTable) {
     params: (r.params ?? {}) as Record<string, unknown>, status: r.status as 'running' | 'stopped' | 'unknown',
     startedAt: nn(r.started_at), stoppedAt: nn(r.stopped_at), stopReason: r.stop_reason, changedBy: r.changed_by,
     signalCount: n(r.signal_count), lastSignalAt: nn(r.last_signal_at), updatedAt: n(r.updated_at),
+    lastRejectedParams: (r.params_rejection ?? null) as { params: Record<string, unknown>; issues: { path: string; message: string }[]; ts: number } | null,
   };
 }
 

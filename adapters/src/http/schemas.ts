@@ -101,6 +101,10 @@ export const StrategyView = z.object({
   params: z.record(z.string(), z.unknown()), status: z.enum(['running', 'stopped', 'unknown']),
   startedAt: NullableMs, stoppedAt: NullableMs, stopReason: z.string().nullable(), changedBy: z.string().nullable(),
   signalCount: Num, lastSignalAt: NullableMs, updatedAt: Ms,
+  /** The last change its worker refused (params kept as before), until the next accepted change. */
+  lastRejectedParams: z.object({
+    params: z.record(z.string(), z.unknown()), issues: z.array(z.object({ path: z.string(), message: z.string() })), ts: Ms,
+  }).nullable(),
 }).meta({ id: 'Strategy' });
 export const StrategyIdParam = z.object({ strategyId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/) });
 export const CreateStrategyBody = z.object({
