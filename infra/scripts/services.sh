@@ -290,6 +290,9 @@ kafka_wait_ready() {
 
 kafka_up() {
   mkdir -p "$KAFKA_DIR"
+  # Resolved even when a running broker is reused: the fault tests start brokers of their own from these jars.
+  command -v java >/dev/null || apt_install default-jre-headless
+  kafka_resolve_libs
   if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
     if kafka_pid_alive; then say "kafka: already running (pid $(cat "$KAFKA_PID"))"
     else say "kafka: reusing the broker already on $KAFKA_HOST:$KAFKA_PORT"; fi
@@ -299,8 +302,6 @@ kafka_up() {
     say "kafka: broker pid $(cat "$KAFKA_PID") is starting; waiting"
     kafka_wait_ready ours
   else
-    command -v java >/dev/null || apt_install default-jre-headless
-    kafka_resolve_libs
     [ -f "$KAFKA_LOG" ] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
     rm -f "$KAFKA_PID"
     say "kafka: starting broker $(basename "$(compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" | head -n1)" .jar) on $KAFKA_HOST:$KAFKA_PORT"
