@@ -19,6 +19,13 @@ import type { LiveExecutor } from '../workers/live-executor.ts';
 import { runReplayIngest } from '../workers/replay-ingest.ts';
 import { startStrategyWorker } from '../workers/strategy-worker.ts';
 
+/**
+ * Messages the in-process bus keeps per partition: twice its backpressure limit (10,000), so a running
+ * consumer never loses one, while a 24/7 embedded process holds a bounded window instead of growing
+ * towards the bus default (100,000 a partition). The event store, not the bus, is the history.
+ */
+const EMBEDDED_RETAIN = 20_000;
+
 export const workerNames = ['ingest', 'strategy', 'ml', 'executor', 'recorder', 'projector', 'api'] as const;
 export type WorkerName = (typeof workerNames)[number];
 
@@ -41,7 +48,7 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger, met
     : null;
   const ns = config.namespace;
   const offsets = config.bus.kind === 'kafka' ? kafkaCommittedOffsets(config.bus.brokers, ns) : null;
-  const bus: Bus = meteredBus(namespacedBus(kafka ?? new InProcessBus({ logger: log.child({ component: 'bus' }) }), ns), metrics, {
+  const bus: Bus = meteredBus(namespacedBus(kafka ?? new InProcessBus({ logger: log.child({ component: 'bus' }), retainPerPartition: EMBEDDED_RETAIN }), ns), metrics, {
     namespace: ns,
     ...(kafka && offsets ? { watermarks: (topic: string) => kafka.watermarks(ns ? `${ns}.${topic}` : topic), committed: offsets.committed } : {}),
   });
