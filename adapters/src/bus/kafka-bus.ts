@@ -1,7 +1,7 @@
 // The Kafka bus (kafkajs): idempotent acks=all producer, consumer groups committing only after the handler succeeded.
 import { randomUUID } from 'node:crypto';
 import { CompressionTypes, Kafka } from 'kafkajs';
-import type { Admin, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Admin, Consumer as KafkaConsumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { deadLetterTopic, encodeEvent, MAX_EVENT_BYTES, type DomainEvent } from '@qts/schemas';
 import { InfrastructureError, ValidationError } from '@qts/core';
 import type { Bus, ConsumeOptions, Consumer, RawMessage, TopicPartitions, TopicSpec } from '@qts/core';
@@ -188,7 +188,7 @@ export class KafkaBus implements Bus {
   async consume(options: ConsumeOptions): Promise<Consumer> {
     const c = this.options.consumer ?? {};
     const commitIntervalMs = c.commitIntervalMs ?? 1000;
-    const consumer = this.kafka.consumer({
+    const settings = {
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       maxBytes: c.maxBytes ?? 4 * 1024 * 1024,
@@ -196,18 +196,12 @@ export class KafkaBus implements Bus {
       maxWaitTimeInMs: c.maxWaitTimeInMs ?? 500,
       sessionTimeout: c.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: c.heartbeatIntervalMs ?? 1_000,
-    });
+    };
     let assignment: TopicPartitions[] = [];
     let stopping = false;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      assignment = Object.entries(e.payload.memberAssignment)
-        .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
-        .sort((a, b) => a.topic.localeCompare(b.topic));
-    });
-    consumer.on(consumer.events.REBALANCING, () => { assignment = []; });
-    consumer.on(consumer.events.CRASH, (e) => {
-      this.logger.error({ err: e.payload.error, groupId: options.groupId, restart: e.payload.restart }, 'kafka consumer crashed');
-    });
+    let consumer!: KafkaConsumer;
+    let restarts = 0;
+    let restartTimer: NodeJS.Timeout | null = null;
     const pipeline = new DeliveryPipeline(options, {
       publishRaw: async (t, k, v, h) => {
         await this.ensureDeadLetterTopic(t);
@@ -264,20 +258,53 @@ export class KafkaBus implements Bus {
       await commit();
     };
 
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
-    } catch (err) {
-      await consumer.disconnect().catch(() => undefined);
-      throw new InfrastructureError(`could not start consumer group ${options.groupId} on ${options.topics.join(', ')}`, { groupId: options.groupId }, { cause: err });
-    }
+    const open = async (): Promise<void> => {
+      const next = this.kafka.consumer(settings);
+      next.on(next.events.GROUP_JOIN, (e) => {
+        assignment = Object.entries(e.payload.memberAssignment)
+          .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+          .sort((a, b) => a.topic.localeCompare(b.topic));
+      });
+      next.on(next.events.REBALANCING, () => { assignment = []; });
+      next.on(next.events.CRASH, (e) => {
+        this.logger.error({ err: e.payload.error, groupId: options.groupId, restart: e.payload.restart }, 'kafka consumer crashed');
+        // kafkajs gives up for good on errors it deems non-retriable (e.g. no group coordinator while the broker
+        // is overloaded or restarting); a 24/7 worker must not idle on a dead consumer, so it starts a new one.
+        if (!e.payload.restart && !stopping && next === consumer) reopen();
+      });
+      consumer = next;
+      try {
+        await next.connect();
+        await next.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
+        await next.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+      } catch (err) {
+        await next.disconnect().catch(() => undefined);
+        throw new InfrastructureError(`could not start consumer group ${options.groupId} on ${options.topics.join(', ')}`, { groupId: options.groupId }, { cause: err });
+      }
+    };
+    const reopen = (): void => {
+      if (restartTimer || stopping) return;
+      const delay = Math.min(30_000, 1_000 * 2 ** Math.min(restarts++, 5));
+      this.logger.warn({ groupId: options.groupId, inMs: delay, restarts }, 'restarting the kafka consumer');
+      assignment = [];
+      restartTimer = setTimeout(() => {
+        restartTimer = null;
+        if (stopping) return;
+        open().then(() => { restarts = 0; }, (err: unknown) => {
+          this.logger.error({ err, groupId: options.groupId }, 'kafka consumer restart failed; trying again');
+          reopen();
+        });
+      }, delay);
+    };
+
+    await open();
     let stopped: Promise<void> | null = null;
     const handle: Consumer = {
       assignment: () => assignment,
       stop: () => {
         stopped ??= (async () => {
           stopping = true;
+          if (restartTimer) clearTimeout(restartTimer);
           for (const t of resumeTimers) clearTimeout(t);
           await consumer.disconnect();
           this.consumers.delete(handle);

@@ -9,6 +9,8 @@ import type { Logger } from '../runtime/log.ts';
 import { startReadSide } from '../runtime/read-side.ts';
 import { workerLogger } from '../observability/logging.ts';
 import { startNotifier, type RunningNotifier } from '../notify/notifier.ts';
+import { SystemMetrics } from '../observability/metrics.ts';
+import { startWithRetry } from '../runtime/start-retry.ts';
 
 export interface WorkerFlags {
   readonly group?: string;
@@ -73,12 +75,12 @@ async function runtimeWorker(ctx: WorkerContext, name: WorkerName): Promise<Runn
 }
 
 /** Opens the configured shared bus and store; a worker process needs a bus other processes can reach. */
-export async function openShared(log: Logger): Promise<{ config: RuntimeConfig; infra: Infrastructure }> {
+export async function openShared(log: Logger, metrics?: SystemMetrics): Promise<{ config: RuntimeConfig; infra: Infrastructure }> {
   const { config } = loadConfig();
   if (config.bus.kind !== 'kafka') {
     throw new Error('this command needs the shared Kafka bus: set KAFKA_BROKERS (e.g. 127.0.0.1:19092) or bus.kind "kafka" in qts.config.json');
   }
-  return { config, infra: await openInfrastructure(config, log) };
+  return { config, infra: await openInfrastructure(config, log, metrics) };
 }
 
 export function registerWorker(program: Command): void {
@@ -97,37 +99,44 @@ export function registerWorker(program: Command): void {
         return;
       }
       const log = workerLogger(`worker.${name}`);
-      let opened: { config: RuntimeConfig; infra: Infrastructure };
+      // Asked to stop while still waiting for the infrastructure: give up the start and exit.
+      const stopRequested = new AbortController();
+      const requestStop = (): void => stopRequested.abort();
+      process.once('SIGINT', requestStop);
+      process.once('SIGTERM', requestStop);
+      const metrics = new SystemMetrics();
+      // Live (/health) while it waits for Kafka or Postgres; ready (/ready) once started.
+      const health = flags.healthPort !== undefined ? await startHealthServer(Number(flags.healthPort), name, log, metrics) : null;
+      let started: { infra: Infrastructure; running: RunningWorker; incidents: RunningNotifier | null };
       try {
-        opened = await openShared(log);
-      } catch (err) {
-        console.error(`qts worker ${name}: ${(err as Error).message}`);
-        process.exitCode = 1;
-        return;
-      }
-      const { config, infra } = opened;
-      const health = flags.healthPort !== undefined ? await startHealthServer(Number(flags.healthPort), name, log, infra.metrics) : null;
-      let incidents: RunningNotifier | null = null;
-      let running: RunningWorker;
-      try {
-        // Any worker tells the configured channels about its own errors; the notifier worker also about fills, halts, rejections.
-        if (name !== 'notifier') incidents = await startNotifier({ bus: infra.bus, config: config.notify, secrets: loadConfig().secrets, log, metrics: infra.metrics, events: false });
-        running = await worker.start({ infra, bus: infra.bus, store: infra.store, config, log, flags });
+        started = await startWithRetry(async () => {
+          const { config, infra } = await openShared(log, metrics);
+          let incidents: RunningNotifier | null = null;
+          try {
+            // Any worker tells the configured channels about its own errors; the notifier worker also about fills, halts, rejections.
+            if (name !== 'notifier') incidents = await startNotifier({ bus: infra.bus, config: config.notify, secrets: loadConfig().secrets, log, metrics: infra.metrics, events: false });
+            const running = await worker.start({ infra, bus: infra.bus, store: infra.store, config, log, flags });
+            return { infra, running, incidents };
+          } catch (err) {
+            await incidents?.stop().catch(() => undefined);
+            await infra.close().catch(() => undefined);
+            throw err;
+          }
+        }, {
+          signal: stopRequested.signal,
+          onRetry: (err, attempt, delayMs) => log.error({ err, worker: name, attempt, retryInMs: delayMs }, 'worker could not start: the infrastructure is not reachable yet; retrying'),
+        });
       } catch (err) {
         log.error({ err, worker: name }, 'worker failed to start');
         console.error(`qts worker ${name}: ${(err as Error).message}`);
-        await incidents?.stop();
-        await infra.close();
         await health?.close();
         process.exitCode = 1;
         return;
       }
+      const { infra, running, incidents } = started;
       health?.ready();
       log.info({ worker: name, group: flags.group, topics: flags.topics, health: health?.url }, 'worker started');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      if (!stopRequested.signal.aborted) await new Promise((resolve) => stopRequested.signal.addEventListener('abort', resolve, { once: true }));
       log.info({ worker: name }, 'stopping: finishing the in-flight event and committing');
       health?.notReady();
       const deadline = setTimeout(() => {

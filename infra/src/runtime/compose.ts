@@ -66,8 +66,7 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger, met
     store = await PostgresEventStore.create(embeddedDb);
   }
   store = meteredStore(store, metrics);
-  await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: config.bus.kind === 'kafka' ? config.bus.partitions : 3 })));
-  return {
+  const opened: Infrastructure = {
     bus, store, embeddedDb, metrics,
     async close() {
       stopCounting();
@@ -77,6 +76,14 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger, met
       await embeddedDb?.close();
     },
   };
+  try {
+    await bus.ensureTopics(allTopics.map((topic) => ({ topic, partitions: config.bus.kind === 'kafka' ? config.bus.partitions : 3 })));
+  } catch (e) {
+    // A worker retries its start: what this attempt opened must not linger (pools, sockets, timers).
+    await opened.close().catch(() => undefined);
+    throw e;
+  }
+  return opened;
 }
 
 export interface RunningSystem {
