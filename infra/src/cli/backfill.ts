@@ -5,7 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { QtsError, type Clock, type EventStore, type ExpectedRevision } from '@qts/core';
 import { CcxtMarketData, EsdbEventStore, PostgresEventStore } from '@qts/adapters';
 import { Instrument, Timeframe, definitionOf, derivedId, makeEvent, type BarClosed, type DomainEvent } from '@qts/schemas';
-import { loadConfig, type RuntimeConfig } from '../runtime/config.ts';
+import { eventStoreSchema, loadConfig, type RuntimeConfig } from '../runtime/config.ts';
 
 export interface BackfillRequest {
   readonly instrument: string;
@@ -80,7 +80,7 @@ export function parseInstant(flag: string) {
 
 async function openStore(config: RuntimeConfig): Promise<EventStore> {
   if (config.eventStore.kind === 'esdb') return EsdbEventStore.connect(config.eventStore.url);
-  if (config.eventStore.kind === 'postgres') return PostgresEventStore.openPostgres(config.eventStore.url);
+  if (config.eventStore.kind === 'postgres') return PostgresEventStore.openPostgres(config.eventStore.url, { schema: eventStoreSchema(config) });
   const dir = resolve(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
   return PostgresEventStore.openPglite(dir);

@@ -4,11 +4,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EventStore } from '@qts/core';
 import { EsdbEventStore, PostgresEventStore, createPgliteDb, createPostgresDb, type PgDatabase } from '@qts/adapters';
-import { Projector, type ReadDb } from '@qts/projections';
-import { loadConfig, type RuntimeConfig } from '../runtime/config.ts';
-
-/** Postgres schema of the read models on a server; PGlite keeps them in `public` next to the event store. */
-export const READ_MODEL_SCHEMA = 'read_models';
+import { Projector, notifyReadModels, type ReadDb } from '@qts/projections';
+import { eventStoreSchema, loadConfig, readModelSchema, type RuntimeConfig } from '../runtime/config.ts';
 
 export interface ReadSideStores {
   readonly store: EventStore;
@@ -31,11 +28,13 @@ export async function openReadSideStores(config: RuntimeConfig): Promise<ReadSid
   };
   let store: EventStore;
   if (config.eventStore.kind === 'esdb') store = EsdbEventStore.connect(config.eventStore.url);
-  else if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url);
+  else if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url, { schema: eventStoreSchema(config) });
   else store = await PostgresEventStore.create(await pglite());
   let readDb: ReadDb;
   if (config.readModels.kind === 'postgres') {
-    const db = await createPostgresDb(config.readModels.url, { schema: READ_MODEL_SCHEMA });
+    // The schema the running API and projector use (namespace-aware): a rebuild elsewhere would change nothing they serve.
+    const schema = readModelSchema(config);
+    const db = await createPostgresDb(config.readModels.url, schema ? { schema } : {});
     owned.push(db);
     readDb = db.db as ReadDb;
   } else {
@@ -60,12 +59,16 @@ export function registerProjections(program: Command): void {
       const { config } = loadConfig(opts.config ? { path: opts.config } : {});
       const stores = await openReadSideStores(config);
       try {
-        const projector = new Projector(stores.readDb);
+        // On a server, an API in another process drops its cached answers at each commit of the rebuild.
+        const shared = config.readModels.kind === 'postgres';
+        const projector = new Projector(stores.readDb, { notify: shared });
         await projector.migrate();
         const names = name ? [projector.projection(name).name] : projector.projections.map((p) => p.name);
         for (const n of names) {
           const started = Date.now();
           const count = await projector.rebuild(n, stores.store);
+          // Also when nothing was replayed: the tables were emptied.
+          if (shared) await notifyReadModels(stores.readDb, [n]);
           const hashes = await projector.tableHashes(n);
           console.log(`${n}: replayed ${count} events in ${((Date.now() - started) / 1000).toFixed(1)} s; ${Object.entries(hashes).map(([t, h]) => `${t}=${h.split(':')[0]} rows`).join(', ')}`);
         }

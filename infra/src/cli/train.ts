@@ -8,7 +8,7 @@ import { PostgresEventStore } from '@qts/adapters';
 import type { TrainProgress, TrainResult } from '@qts/adapters/ml';
 import { Timeframe, uuidv7Ids } from '@qts/schemas';
 import { loadBars } from '../backtest/load.ts';
-import { loadConfig } from '../runtime/config.ts';
+import { eventStoreSchema, loadConfig } from '../runtime/config.ts';
 
 interface TrainFlags {
   model: ModelKind;
@@ -107,7 +107,7 @@ async function train(flags: TrainFlags): Promise<number> {
     let version: string | null = null;
     if (flags.register) {
       const { config } = loadConfig();
-      if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url);
+      if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url, { schema: eventStoreSchema(config) });
       else {
         await mkdir(resolve(config.dataDir, 'pglite'), { recursive: true });
         store = await PostgresEventStore.openPglite(resolve(config.dataDir, 'pglite'));

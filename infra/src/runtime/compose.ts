@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { allTopics, topics } from '@qts/schemas';
 import type { Bus, Clock, Consumer, EventStore } from '@qts/core';
 import { EsdbEventStore, InProcessBus, KafkaBus, PostgresEventStore, createPgliteDb, startRecorder, type PgDatabase } from '@qts/adapters';
-import type { RuntimeConfig, Secrets } from './config.ts';
+import { eventStoreSchema, type RuntimeConfig, type Secrets } from './config.ts';
 import { namespacedBus } from './namespaced-bus.ts';
 import { SystemMetrics } from '../observability/metrics.ts';
 import { meteredBus } from '../observability/metered-bus.ts';
@@ -57,7 +57,7 @@ export async function openInfrastructure(config: RuntimeConfig, log: Logger, met
   let store: EventStore;
   if (config.eventStore.kind === 'esdb') store = EsdbEventStore.connect(config.eventStore.url);
   else if (config.eventStore.kind === 'postgres') {
-    store = await PostgresEventStore.openPostgres(config.eventStore.url, { schema: config.namespace ? `${config.namespace}_event_store` : 'event_store' });
+    store = await PostgresEventStore.openPostgres(config.eventStore.url, { schema: eventStoreSchema(config) });
   }
   else {
     const dir = resolve(config.dataDir, 'pglite');

@@ -259,3 +259,9 @@ function readSecret(env: Env, name: string, cwd: string): string | undefined {
   const file = env[`${name}_FILE`];
   return file ? readFileSync(resolve(cwd, file), 'utf8').trim() : undefined;
 }
+
+/** The Postgres schema of the event store: one per namespace, so several systems can share a server. */
+export const eventStoreSchema = (config: Pick<RuntimeConfig, 'namespace'>): string => (config.namespace ? `${config.namespace}_event_store` : 'event_store');
+
+/** The Postgres schema of the read models on a server (`public` without a namespace); every process that reads or rebuilds them uses this. */
+export const readModelSchema = (config: Pick<RuntimeConfig, 'namespace'>): string | undefined => (config.namespace ? `${config.namespace}_read` : undefined);

@@ -13,7 +13,7 @@ import {
 } from '@qts/projections';
 import { uuidv7Ids } from '@qts/schemas';
 import type { Clock } from '@qts/core';
-import type { RuntimeConfig, Secrets } from './config.ts';
+import { readModelSchema, type RuntimeConfig, type Secrets } from './config.ts';
 import type { Infrastructure } from './compose.ts';
 import type { Logger } from './log.ts';
 import { publishingStore } from './publishing-store.ts';
@@ -29,8 +29,8 @@ export interface ReadSide {
 
 async function readDatabase(config: RuntimeConfig, infra: Infrastructure): Promise<{ database: PgDatabase; owned: boolean }> {
   if (config.readModels.kind === 'postgres') {
-    const options = config.namespace ? { schema: `${config.namespace}_read` } : {};
-    return { database: await createPostgresDb(config.readModels.url, options), owned: true };
+    const schema = readModelSchema(config);
+    return { database: await createPostgresDb(config.readModels.url, schema ? { schema } : {}), owned: true };
   }
   if (!infra.embeddedDb) throw new Error('readModels "pglite" needs the embedded event store (eventStore "pglite")');
   return { database: infra.embeddedDb, owned: false };
