@@ -77,11 +77,12 @@ function childrenCpuSeconds(): number {
  * process's CPU time per request (the API and its pg client), a figure that machine load does not inflate;
  * the load generator's own CPU per request says how much of the 2 cores it took.
  */
-async function apiRun(url: string, path: string): Promise<{ p99: number; p50: number; rps: number; errors: number; cpuUsPerRequest: number; clientCpuUsPerRequest: number }> {
+async function apiRun(url: string, path: string, encoding: string | null): Promise<{ p99: number; p50: number; rps: number; errors: number; cpuUsPerRequest: number; clientCpuUsPerRequest: number }> {
   const cli = fileURLToPath(new URL('../../node_modules/autocannon/autocannon.js', import.meta.url));
   const cpu0 = process.cpuUsage();
   const client0 = childrenCpuSeconds();
-  const child = spawn(process.execPath, [cli, '-c', '200', '-d', '5', '-j', `${url}${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const headers = encoding ? ['-H', `accept-encoding=${encoding}`] : [];
+  const child = spawn(process.execPath, [cli, '-c', '200', '-d', '5', ...headers, '-j', `${url}${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   await new Promise((r) => child.on('close', r));
@@ -139,9 +140,13 @@ export async function benchProjector(parts: readonly ('projector' | 'api' | 'ws'
     let head = 0n;
     for await (const e of s.store.readAll()) head = e.position;
     while (!Object.values(await s.projector.checkpoints()).every((p) => p === head)) await new Promise((r) => setTimeout(r, 100));
-    for (const [label, path] of [['positions', '/api/v1/positions?strategyId=all'], ['orders', '/api/v1/orders?limit=50']] as const) {
+    // As the dashboard's browser asks (accept-encoding: gzip, deflate, br), and as a client that takes no compression.
+    for (const [label, path, encoding] of [
+      ['positions', '/api/v1/positions?strategyId=all', 'gzip, deflate, br'], ['orders', '/api/v1/orders?limit=50', 'gzip, deflate, br'],
+      ['positions (uncompressed)', '/api/v1/positions?strategyId=all', null], ['orders (uncompressed)', '/api/v1/orders?limit=50', null],
+    ] as const) {
       const runs = [];
-      for (let run = 0; run < 3; run++) runs.push(await apiRun(s.api.url, path));
+      for (let run = 0; run < 3; run++) runs.push(await apiRun(s.api.url, path, encoding));
       rows.push({ name: `GET ${label} p99, 200 connections (${spread(runs.map((r) => r.p99))} ms; ${Math.round(median(runs.map((r) => r.rps)))} req/s; errors ${runs.reduce((a, r) => a + r.errors, 0)}; load avg ${loadavg()[0]!.toFixed(1)})`, value: median(runs.map((r) => r.p99)), unit: 'ms', target: '< 20' });
       rows.push({ name: `GET ${label}: server CPU per request (${spread(runs.map((r) => r.cpuUsPerRequest))} us)`, value: median(runs.map((r) => r.cpuUsPerRequest)), unit: 'us/request' });
       rows.push({ name: `GET ${label}: load generator (autocannon) CPU per request (${spread(runs.map((r) => r.clientCpuUsPerRequest))} us)`, value: median(runs.map((r) => r.clientCpuUsPerRequest)), unit: 'us/request' });
