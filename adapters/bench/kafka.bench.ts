@@ -22,6 +22,8 @@ export interface KafkaBenchOptions {
   readonly batch?: number;
   /** Concurrent publish calls. */
   readonly publishers?: number;
+  /** Also run 10 s with record headers on (KafkaBus eventHeaders), to show what they cost. Default true. */
+  readonly compareHeaders?: boolean;
 }
 
 type Progress = { kind: 'progress' | 'final'; digest: IdDigest; firstAt: number; lastAt: number; cpuMicros?: number };
@@ -29,12 +31,24 @@ type Progress = { kind: 'progress' | 'final'; digest: IdDigest; firstAt: number;
 const INSTRUMENTS = Array.from({ length: 64 }, (_, i) => `SYM${i}/USDT`);
 
 export async function benchKafka(options: KafkaBenchOptions = {}): Promise<BenchRow[]> {
+  const rows = await kafkaRun(options, false);
+  if (options.compareHeaders === false) return rows;
+  const withHeaders = await kafkaRun({ ...options, seconds: 10 }, true);
+  return [
+    ...rows,
+    { ...withHeaders[0]!, name: `${withHeaders[0]!.name}, with type/version/correlation-id record headers (eventHeaders: true)`, target: '' },
+    { ...withHeaders[3]!, name: `${withHeaders[3]!.name}, with record headers`, target: '' },
+    { ...withHeaders[6]!, name: `${withHeaders[6]!.name}, with record headers` },
+  ];
+}
+
+async function kafkaRun(options: KafkaBenchOptions, eventHeaders: boolean): Promise<BenchRow[]> {
   const seconds = options.seconds ?? 30;
   const batch = options.batch ?? 2_000;
   const publishers = options.publishers ?? 2;
   const brokers = kafkaBrokersFromEnv();
   const topic = `bench-kafka-${randomUUID().slice(0, 8)}`;
-  const bus = new KafkaBus({ brokers, logger: pino({ level: 'warn' }, pino.destination(2)), maxInFlightMessages: 50_000 });
+  const bus = new KafkaBus({ brokers, logger: pino({ level: 'warn' }, pino.destination(2)), maxInFlightMessages: 50_000, eventHeaders });
   await bus.ensureTopics([{ topic, partitions: options.partitions ?? 6 }]);
 
   const worker = fork(fileURLToPath(new URL('./kafka-consumer.ts', import.meta.url)), [topic, `${topic}-g`, brokers.join(',')], { execArgv: ['--import', 'tsx'] });
@@ -113,6 +127,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
-  const rows = await benchKafka({ seconds: arg('seconds'), partitions: arg('partitions'), batch: arg('batch'), publishers: arg('publishers') });
+  const rows = await benchKafka({ seconds: arg('seconds'), partitions: arg('partitions'), batch: arg('batch'), publishers: arg('publishers'), compareHeaders: !process.argv.includes('--no-headers-run') });
   console.table(rows.map((r) => ({ benchmark: r.name, value: Number(r.value.toPrecision(4)), unit: r.unit, target: r.target ?? '' })));
 }

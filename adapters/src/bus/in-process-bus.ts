@@ -26,6 +26,8 @@ export interface InProcessBusOptions {
   readonly maxLag?: number;
   /** Larger payloads are dead-lettered on consume and refused on publish (default MAX_EVENT_BYTES). */
   readonly maxEventBytes?: number;
+  /** Also copy type, version and correlation id into message headers (default off), as KafkaBus does. */
+  readonly eventHeaders?: boolean;
   readonly retry?: Partial<RetryPolicy>;
   readonly logger?: Logger;
 }
@@ -143,11 +145,14 @@ export class InProcessBus implements Bus {
   private readonly logger: Logger;
   private closed = false;
 
+  private readonly eventHeaders: boolean;
+
   constructor(options: InProcessBusOptions = {}) {
     this.name = options.name ?? 'in-process';
     this.retain = options.retainPerPartition ?? 100_000;
     this.maxLag = Math.min(options.maxLag ?? 10_000, this.retain);
     this.maxEventBytes = options.maxEventBytes ?? MAX_EVENT_BYTES;
+    this.eventHeaders = options.eventHeaders ?? false;
     this.retry = { ...defaultRetryPolicy, ...options.retry };
     this.logger = options.logger ?? busLogger(this.name);
   }
@@ -177,7 +182,7 @@ export class InProcessBus implements Bus {
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       const k = key ?? event.key;
-      await this.append(logs[partitionFor(k, logs.length)]!, { key: k, value: values[i]!, headers: eventHeaders(event) });
+      await this.append(logs[partitionFor(k, logs.length)]!, { key: k, value: values[i]!, headers: this.eventHeaders ? eventHeaders(event) : {} });
     }
   }
 

@@ -27,6 +27,12 @@ export interface KafkaBusOptions {
   readonly maxRequestBytes?: number;
   /** Partitions of a dead-letter topic created on demand for a topic this bus did not create. */
   readonly deadLetterPartitions?: number;
+  /**
+   * Also copy type, version and correlation id into record headers (default off), for tools that filter
+   * without parsing the value. kafkajs encodes each header on its own: three cost about a quarter of the
+   * publisher's CPU per event (see `npm run bench -- kafka`).
+   */
+  readonly eventHeaders?: boolean;
   readonly consumer?: {
     /** Bytes one fetch may return (default 4 MiB): the consumer never holds more than this ahead of its handler. */
     readonly maxBytes?: number;
@@ -170,13 +176,11 @@ export class KafkaBus implements Bus {
         throw new ValidationError(`event ${event.id} (${event.type}) is ${value.byteLength} bytes, over the limit of ${this.maxEventBytes}`, [{ path: 'data', message: 'oversized' }]);
       }
       const k = key ?? event.key;
-      messages[i] = {
-        key: k,
-        value,
+      messages[i] = this.options.eventHeaders
         // Buffers, shared per type and version: kafkajs would otherwise encode each string header anew.
-        headers: { [eventHeader.type]: this.constant(event.type), [eventHeader.version]: this.constant(String(event.version)), [eventHeader.correlationId]: Buffer.from(event.correlationId) },
-      };
-      sizes[i] = value.byteLength + k.length + 64 + RECORD_OVERHEAD;
+        ? { key: k, value, headers: { [eventHeader.type]: this.constant(event.type), [eventHeader.version]: this.constant(String(event.version)), [eventHeader.correlationId]: Buffer.from(event.correlationId) } }
+        : { key: k, value };
+      sizes[i] = value.byteLength + k.length + (this.options.eventHeaders ? 64 : 0) + RECORD_OVERHEAD;
     }
     await this.send(topic, messages, sizes);
   }

@@ -11,8 +11,8 @@ import { eventually } from './eventually.ts';
 
 export interface BusContractHarness {
   readonly name: string;
-  /** A fresh bus with fast retries; `maxEventBytes` lowers the oversize limit for the dead-letter test. */
-  make(options?: { maxEventBytes?: number }): Promise<TailingBus>;
+  /** A fresh bus with fast retries; `maxEventBytes` lowers the oversize limit for the dead-letter test; `eventHeaders` copies envelope fields to headers. */
+  make(options?: { maxEventBytes?: number; eventHeaders?: boolean }): Promise<TailingBus>;
 }
 
 const ids = uuidv7Ids;
@@ -93,14 +93,29 @@ export function busContract(harness: BusContractHarness): void {
       expect(new Set(btc.map((s) => s.delivery.partition)).size).toBe(1);
     });
 
-    it('carries type, version and correlation id as headers beside the bytes', async () => {
+    it('publishes the event\'s bytes under its key, and no headers unless asked: the envelope already holds type, version and correlation id', async () => {
       const t = await topic(2);
       const e = tick('BTC/USDT', 1);
       await bus.publish(t, null, [e]);
       const [m] = await readTopics(bus, [t]);
       expect(m!.value).toEqual(encodeEvent(e));
       expect(m!.key).toBe('BTC/USDT');
-      expect(m!.headers).toEqual({ [eventHeader.type]: 'TradeTick', [eventHeader.version]: '1', [eventHeader.correlationId]: e.correlationId });
+      expect(m!.headers).toEqual({});
+    });
+
+    it('with eventHeaders on, carries type, version and correlation id as headers too, for tools that route without parsing', async () => {
+      const withHeaders = await harness.make({ eventHeaders: true });
+      try {
+        const t = unique('headers');
+        await withHeaders.ensureTopics([{ topic: t, partitions: 2 }]);
+        const e = tick('BTC/USDT', 1);
+        await withHeaders.publish(t, null, [e]);
+        const [m] = await readTopics(withHeaders, [t]);
+        expect(m!.value).toEqual(encodeEvent(e));
+        expect(m!.headers).toEqual({ [eventHeader.type]: 'TradeTick', [eventHeader.version]: '1', [eventHeader.correlationId]: e.correlationId });
+      } finally {
+        await withHeaders.close();
+      }
     });
 
     it('keeps per-key order across many keys and partitions', async () => {

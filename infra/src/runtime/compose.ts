@@ -44,7 +44,7 @@ export interface Infrastructure {
 /** Opens the bus and the event store the config names. */
 export async function openInfrastructure(config: RuntimeConfig, log: Logger, metrics = new SystemMetrics()): Promise<Infrastructure> {
   const kafka = config.bus.kind === 'kafka'
-    ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }), consumer: { sessionTimeoutMs: config.bus.sessionTimeoutMs } })
+    ? new KafkaBus({ brokers: config.bus.brokers, clientId: 'qts', logger: log.child({ component: 'kafka' }), eventHeaders: config.bus.eventHeaders, consumer: { sessionTimeoutMs: config.bus.sessionTimeoutMs } })
     : null;
   const ns = config.namespace;
   const offsets = config.bus.kind === 'kafka' ? kafkaCommittedOffsets(config.bus.brokers, ns) : null;

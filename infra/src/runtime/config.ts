@@ -101,6 +101,8 @@ export const RuntimeConfig = z.object({
       partitions: z.number().int().positive().default(3),
       /** How soon a dead worker's partitions go to a live one (the broker allows 6 s and up). */
       sessionTimeoutMs: z.number().int().min(6_000).default(10_000),
+      /** Copy type, version and correlation id into record headers, for tools that filter without parsing (costs publisher CPU). */
+      eventHeaders: z.boolean().default(false),
     }),
   ]).default({ kind: 'in-process' }),
   eventStore: z.discriminatedUnion('kind', [
@@ -193,6 +195,7 @@ function fromEnv(env: Env): Record<string, unknown> {
     o.bus = {
       kind: 'kafka', brokers: env.KAFKA_BROKERS.split(',').map((s) => s.trim()),
       ...(env.QTS_KAFKA_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(env.QTS_KAFKA_SESSION_TIMEOUT_MS) } : {}),
+      ...(env.QTS_KAFKA_EVENT_HEADERS ? { eventHeaders: env.QTS_KAFKA_EVENT_HEADERS === 'true' || env.QTS_KAFKA_EVENT_HEADERS === '1' } : {}),
     };
   }
   if (env.QTS_BUS === 'in-process') o.bus = { kind: 'in-process' };

@@ -21,9 +21,11 @@ describe('loadConfig', () => {
 
   it('lets the environment point the same config at Kafka and Postgres', () => {
     const { config } = loadConfig({ env: { KAFKA_BROKERS: 'a:9092, b:9092', PG_URL: 'postgres://x/y', QTS_BARS_PER_SECOND: '100' }, cwd: tmpdir() });
-    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['a:9092', 'b:9092'], partitions: 3, sessionTimeoutMs: 10_000 });
+    expect(config.bus).toEqual({ kind: 'kafka', brokers: ['a:9092', 'b:9092'], partitions: 3, sessionTimeoutMs: 10_000, eventHeaders: false });
     expect(config.eventStore).toEqual({ kind: 'postgres', url: 'postgres://x/y' });
     expect(config.market).toMatchObject({ kind: 'replay', barsPerSecond: 100 });
+    // Record headers (type, version, correlation id) for header-filtering tools: off unless asked.
+    expect(loadConfig({ env: { KAFKA_BROKERS: 'a:9092', QTS_KAFKA_EVENT_HEADERS: '1' }, cwd: tmpdir() }).config.bus).toMatchObject({ eventHeaders: true });
   });
 
   it('names every wrong field at once', () => {
