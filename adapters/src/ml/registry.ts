@@ -1,6 +1,6 @@
 // The model registry: versions as events in the event store (ModelTrained/Promoted/Retired), artifacts in model storage, loading with hash and feature-spec checks.
 import { CorruptModelArtifact, decideModel, evolveModel, featureSpecHash, initialModelFamily, ModelIncompatible, modelFamily, parseModelVersion } from '@qts/core';
-import type { EventStore, FeatureSpec, ModelCommand, ModelEvent, ModelFamilyState } from '@qts/core';
+import type { EventStore, FeatureSpec, ModelCommand, ModelEvent, ModelFamilyState, ModelKind } from '@qts/core';
 import { makeEvent } from '@qts/schemas';
 import type { DomainEvent, IdGenerator, ModelTrained, Timeframe } from '@qts/schemas';
 import { decodeArtifact, encodeArtifact, modelFromArtifact } from './models.ts';
@@ -58,23 +58,37 @@ export class ModelRegistry {
 
   /** Stores the artifact, then appends ModelTrained; returns the new version, e.g. `lstm-btcusdt-1h@3`. */
   async register(input: RegisterInput): Promise<string> {
-    const family = modelFamily(input.model.kind, input.instrument, input.timeframe);
     const bytes = encodeArtifact(await input.model.toArtifact());
+    const version = await this.store(input, { kind: input.model.kind, params: input.model.params, featureSpecHash: input.model.featureSpecHash }, bytes);
+    input.model.version = version;
+    return version;
+  }
+
+  /**
+   * Registers an artifact trained elsewhere (a training process wrote its bytes), checked as load()
+   * checks it; the version's kind, params and feature spec are the artifact's own.
+   * @throws CorruptModelArtifact, ModelIncompatible
+   */
+  async registerArtifact(input: Omit<RegisterInput, 'model'> & { readonly artifact: Uint8Array }): Promise<string> {
+    const a = decodeArtifact(input.artifact, 'trained artifact');
+    return this.store(input, { kind: a.kind, params: a.params, featureSpecHash: a.inputs.featureSpecHash }, input.artifact);
+  }
+
+  private async store(input: Omit<RegisterInput, 'model'>, model: { kind: ModelKind; params: Readonly<Record<string, unknown>>; featureSpecHash: string }, bytes: Uint8Array): Promise<string> {
+    const family = modelFamily(model.kind, input.instrument, input.timeframe);
     const artifactHash = sha256(bytes);
     const events = await this.run(family, (state) => ({
       type: 'RegisterModel',
       data: {
-        family, kind: input.model.kind, instrument: input.instrument, timeframe: input.timeframe, metrics: { ...input.metrics },
-        params: { ...input.model.params }, featureSpecHash: input.model.featureSpecHash, dataRange: input.dataRange,
+        family, kind: model.kind, instrument: input.instrument, timeframe: input.timeframe, metrics: { ...input.metrics },
+        params: { ...model.params }, featureSpecHash: model.featureSpecHash, dataRange: input.dataRange,
         codeVersion: input.codeVersion, artifact: `${family}/${state.lastNumber + 1}.json`, artifactHash, seed: input.seed, ts: this.deps.now(),
       },
     }), async (evs) => {
       // The artifact is written before its event: a version that exists in the store always has its bytes.
       await this.deps.storage.put((evs[0]!.data as ModelTrained).artifact, bytes);
     });
-    const version = events[0]!.data.version;
-    input.model.version = version;
-    return version;
+    return events[0]!.data.version;
   }
 
   async promote(version: string, reason: string, by: string): Promise<void> {

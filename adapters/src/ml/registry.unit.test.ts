@@ -8,6 +8,7 @@ import type { BarSeries, EventStore } from '@qts/core';
 import { loadBars } from '@qts/core/testing';
 import { seededIds } from '@qts/schemas';
 import { PostgresEventStore } from '../event-store/postgres-event-store.ts';
+import { encodeArtifact } from './models.ts';
 import { ModelRegistry } from './registry.ts';
 import { ScheduledRetrainer } from './retrain.ts';
 import { FileModelStorage, InMemoryModelStorage } from './storage.ts';
@@ -63,6 +64,24 @@ describe('ModelRegistry', () => {
     expect(loaded.version).toBe('lstm-btcusdt-1h@1');
     expect(loaded.predict(w)).toBe(lstm.model.predict(w));
     loaded.dispose();
+  });
+
+  it('registers an artifact another process trained (its kind, params and feature spec), which loads and predicts as the original; refuses bytes that are no artifact', async () => {
+    const other = await trainModel({ kind: 'lstm', series, horizon: 4, window: 8, epochs: 1, seed: 6, lstm: { units: 8 } });
+    const bytes = encodeArtifact(await other.model.toArtifact());
+    const elsewhere = new ModelRegistry({ store, storage: new FileModelStorage(await mkdtemp(join(tmpdir(), 'qts-models-'))), ids: seededIds(8), now: () => (clock += 1000) });
+    const v = await elsewhere.registerArtifact({ artifact: bytes, ...meta(other), instrument: 'ETH/USDT' });
+    expect(v).toBe('lstm-ethusdt-1h@1');
+    let trained: Record<string, unknown> | undefined;
+    for await (const s of store.readStream('model-lstm-ethusdt-1h')) trained = s.event.data as Record<string, unknown>;
+    expect(trained).toMatchObject({ kind: 'lstm', featureSpecHash: other.model.featureSpecHash, dataRange: other.dataRange, seed: 3 });
+    expect((trained!['params'] as Record<string, unknown>)['units']).toBe(8);
+    const loaded = await elsewhere.load(v, { workerFeatureSpec: defaultFeatureSpec() });
+    const w = new Float32Array(8 * other.model.scaler.mean.length).map((_, i) => Math.sin(i));
+    expect(loaded.predict(w)).toBe(other.model.predict(w));
+    loaded.dispose();
+    other.model.dispose();
+    await expect(elsewhere.registerArtifact({ artifact: new TextEncoder().encode('{"format":"zip"}'), ...meta(lstm), instrument: 'ETH/USDT' })).rejects.toThrow(CorruptModelArtifact);
   });
 
   it('refuses a worker whose feature spec differs, an unknown version, and a tampered artifact', async () => {
