@@ -1,6 +1,6 @@
 // `qts train`: train an ML model on recorded bars, report out-of-sample accuracy/log loss/ROC AUC, backtest its signals against buy-and-hold, and register the version.
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { featureSpecHash, mlStrategy, parseStrategyParams, QtsError, runBacktest, sliceSeries, ValidationError } from '@qts/core';
 import type { BarSeries, EventStore, ModelKind } from '@qts/core';
@@ -36,6 +36,8 @@ interface TrainFlags {
   register: boolean;
   promote?: boolean;
   json?: boolean;
+  progress: 'bar' | 'json';
+  export?: string;
 }
 
 const num = (name: string, min: number, max: number, integer = false) => (raw: string): number => {
@@ -77,6 +79,8 @@ export function registerTrain(program: Command): void {
     .option('--no-register', 'do not store the artifact nor append ModelTrained')
     .option('--promote', 'promote the new version to champion of its family')
     .option('--json', 'print the report as JSON')
+    .addOption(new Option('--progress <format>', 'progress on stderr: a bar, or one JSON line per epoch {"progress":{model,epoch,epochs,loss}} for a program to read').choices(['bar', 'json']).default('bar'))
+    .option('--export <file>', 'also write the model artifact to this file (another process can register it)')
     .action(async (flags: TrainFlags) => {
       process.exitCode = await train(flags);
     });
@@ -90,9 +94,9 @@ async function train(flags: TrainFlags): Promise<number> {
     const loaded = await loadBars(flags.data, { ...(flags.instrument ? { instrument: flags.instrument } : {}), ...(tf?.success ? { timeframe: tf.data } : {}) });
     const series = between(loaded.series, flags.from, flags.to);
     // Loaded here, not at the top: tfjs and the WASM modules cost every other command nothing.
-    const { FileModelStorage, initTf, ModelRegistry, trainModel, walkForwardEvaluate } = await import('@qts/adapters/ml');
+    const { encodeArtifact, FileModelStorage, initTf, ModelRegistry, trainModel, walkForwardEvaluate } = await import('@qts/adapters/ml');
     const backend = await initTf((line) => process.stderr.write(`${line}\n`));
-    const progress = progressBar(flags.model);
+    const progress = flags.progress === 'json' ? progressLines : progressBar(flags.model);
     const started = performance.now();
     const options = {
       kind: flags.model, series, horizon: flags.horizon, window: flags.window, epochs: flags.epochs, batchSize: flags.batchSize, seed: flags.seed,
@@ -101,9 +105,18 @@ async function train(flags: TrainFlags): Promise<number> {
     };
     const walkForward = flags.folds === undefined ? null : await walkForwardEvaluate({ ...options, folds: flags.folds });
     const result = await trainModel(options);
-    process.stderr.write('\n');
+    if (flags.progress === 'bar') process.stderr.write('\n');
     const trainSeconds = (performance.now() - started) / 1000;
     const bt = backtestModel(series, result, flags);
+    const metrics = {
+      accuracy: result.metrics.accuracy, logLoss: result.metrics.logLoss, rocAuc: result.metrics.rocAuc, baseRate: result.metrics.baseRate,
+      testSamples: result.metrics.samples, trainSamples: result.trainSamples, backtestReturn: bt.model.totalReturn, buyAndHoldReturn: bt.buyAndHold,
+      backtestSharpe: bt.model.sharpe, backtestMaxDrawdown: bt.model.maxDrawdown, backtestTrades: bt.model.trades,
+    };
+    if (flags.export !== undefined) {
+      await mkdir(dirname(resolve(flags.export)), { recursive: true });
+      await writeFile(flags.export, encodeArtifact(await result.model.toArtifact()));
+    }
     let version: string | null = null;
     if (flags.register) {
       const { config } = loadConfig();
@@ -116,12 +129,7 @@ async function train(flags: TrainFlags): Promise<number> {
         store, storage: new FileModelStorage(flags.modelDir ?? process.env['QTS_MODEL_DIR'] ?? resolve(config.dataDir, 'models')), ids: uuidv7Ids, now: () => Date.now(),
       });
       version = await registry.register({
-        model: result.model, instrument: series.instrument, timeframe: series.timeframe,
-        metrics: {
-          accuracy: result.metrics.accuracy, logLoss: result.metrics.logLoss, rocAuc: result.metrics.rocAuc, baseRate: result.metrics.baseRate,
-          testSamples: result.metrics.samples, trainSamples: result.trainSamples, backtestReturn: bt.model.totalReturn, buyAndHoldReturn: bt.buyAndHold,
-          backtestSharpe: bt.model.sharpe, backtestMaxDrawdown: bt.model.maxDrawdown, backtestTrades: bt.model.trades,
-        },
+        model: result.model, instrument: series.instrument, timeframe: series.timeframe, metrics,
         dataRange: result.dataRange, codeVersion: process.env['QTS_CODE_VERSION'] ?? 'dev', seed: flags.seed,
       });
       if (flags.promote) await registry.promote(version, 'promoted by qts train --promote', 'cli');
@@ -133,6 +141,8 @@ async function train(flags: TrainFlags): Promise<number> {
       outOfSample: result.metrics,
       ...(walkForward ? { walkForward } : {}),
       backtest: { ...bt.model, buyAndHoldReturn: bt.buyAndHold },
+      // What the registry records for the version (or would, for an exported artifact).
+      metrics, dataRange: result.dataRange,
     };
     if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -188,6 +198,11 @@ function backtestModel(series: BarSeries, r: TrainResult, flags: TrainFlags): Ba
     model: { totalReturn: m.totalReturn, sharpe: m.sharpe, maxDrawdown: m.maxDrawdown, trades: m.trades, winRate: m.winRate, signals: res.signals, exposure: m.exposure },
     buyAndHold: last / first - 1,
   };
+}
+
+/** One JSON line per epoch on stderr; a loss that is not a number (trees) is null. */
+function progressLines(p: TrainProgress): void {
+  process.stderr.write(`${JSON.stringify({ progress: { model: p.model, epoch: p.epoch, epochs: p.epochs, loss: Number.isFinite(p.loss) ? p.loss : null } })}\n`);
 }
 
 /** Epochs and loss on one line (a TTY redraws it; a pipe gets one line per epoch). */

@@ -1,5 +1,5 @@
 // `qts train` as a user runs it: progress on stderr, out-of-sample metrics and a backtest against buy-and-hold, a registered version whose artifact is on disk; clear errors for bad input.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,27 @@ describe('qts train', () => {
     expect(typeof report.backtest.buyAndHoldReturn).toBe('number');
     expect(report.split.train.to).toBeLessThan(report.split.test.from);
     expect(existsSync(join(dir, 'models', 'lstm-eurusd-1h', '1.json'))).toBe(true);
+  }, 150_000);
+
+  it('--progress json prints one JSON line per epoch and --export writes the artifact, for a program that runs it (the API\'s training jobs)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qts-train-'));
+    const file = join(dir, 'out', 'artifact.json');
+    const r = await runQts(['train', '--model', 'lstm', '--data', data, '--instrument', 'EUR/USD', '--from', '2017-06-01', '--to', '2017-07-15',
+      '--window', '8', '--epochs', '2', '--no-register', '--json', '--progress', 'json', '--export', file], env(dir), 120_000);
+    expect(r.code).toBe(0);
+    const progress = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { progress: unknown }).progress);
+    expect(progress).toEqual([
+      { model: 'lstm', epoch: 1, epochs: 2, loss: expect.any(Number) as number },
+      { model: 'lstm', epoch: 2, epochs: 2, loss: expect.any(Number) as number },
+    ]);
+    expect(r.stderr).not.toMatch(/\[#+/);
+    const report = JSON.parse(r.stdout) as { version: unknown; metrics: Record<string, number>; dataRange: { bars: number } };
+    expect(report.version).toBeNull();
+    expect(report.metrics).toMatchObject({ accuracy: expect.any(Number) as number, logLoss: expect.any(Number) as number, backtestTrades: expect.any(Number) as number });
+    expect(report.dataRange.bars).toBeGreaterThan(500);
+    const artifact = JSON.parse(readFileSync(file, 'utf8')) as { format: string; kind: string };
+    expect(artifact).toMatchObject({ format: 'qts-model', kind: 'lstm' });
+    expect(existsSync(join(dir, 'models'))).toBe(false);
   }, 150_000);
 
   it('refuses an empty date range and too little history with a clear message and exit code 2', async () => {
