@@ -17,6 +17,20 @@ const en = {
   cagr: 'CAGR', calmar: 'Calmar', exposure: 'Exposure', finalEquity: 'Final equity', totalFees: 'Total fees', bars: 'Bars', models: 'Models',
   tokenForLive: 'Live updates need the API token; showing polled data.', enterToken: 'Enter token', overlay: 'Overlays', sma: 'SMA',
   cancelRequested: 'cancel requested', saved: 'saved', failed: 'failed', reason: 'Reason', idle: 'idle', breaches: 'Breaches', confirm: 'Confirm',
+  champion: 'champion', challenger: 'challenger', retired: 'retired', version: 'Version', family: 'Family', promote: 'Promote', retire: 'Retire',
+  trainedAt: 'Trained', dataRange: 'Data range', experiments: 'Experiments', share: 'Share', traded: 'Traded', decision: 'Decision',
+  pValue: 'p-value', winner: 'Winner', mode: 'Mode', role: 'Role', concluded: 'concluded', promotedAt: 'Promoted', retiredAt: 'Retired',
+  decision_promote: 'promote', decision_reject: 'reject', decision_inconclusive: 'inconclusive', mode_split: 'split', mode_shadow: 'shadow',
+  train: 'Train a model', model: 'Model', epochs: 'Epochs', horizon: 'Horizon (bars)', promoteWhenTrained: 'Promote when trained', seed: 'Seed',
+  epoch: 'Epoch', loss: 'Loss', queued: 'queued', succeeded: 'succeeded', newVersion: 'New version', noChampion: 'no champion',
+  confirmPromote: 'Promote {version} to champion of {family}? The model worker switches to it on its next bar.',
+  confirmRetire: 'Retire {version}? It can no longer be promoted; if it is the champion, {family} is left without one.',
+  reasonNeeded: 'Say why (kept in the audit trail).', noModels: 'No models yet: train one with the form, or `npm run qts -- train ... --promote`.',
+  noExperiments: 'No experiments for this family.', modelsUnavailable: 'The models API did not answer', details: 'Details',
+  trainingUnavailable: 'Training is not available in this API process: run `npm run qts -- train` instead.', codeVersion: 'Code version', featureSpec: 'Feature spec',
+  m_accuracy: 'Accuracy', m_logLoss: 'Log loss', m_rocAuc: 'ROC AUC', m_baseRate: 'Base rate', m_backtestReturn: 'BT return', m_buyAndHoldReturn: 'Buy & hold',
+  m_backtestSharpe: 'BT Sharpe', m_backtestMaxDrawdown: 'BT max DD', m_backtestTrades: 'BT trades', m_testSamples: 'Test samples', m_trainSamples: 'Train samples',
+  s_hitRate: 'Hit rate', s_meanReturn: 'Mean return',
 };
 type Key = keyof typeof en;
 const ko: Record<Key, string> = {
@@ -37,6 +51,20 @@ const ko: Record<Key, string> = {
   cagr: '연복리 수익률', calmar: '칼마', exposure: '시장 노출', finalEquity: '최종 자산', totalFees: '총 수수료', bars: '봉 수', models: '모델',
   tokenForLive: '실시간 업데이트에는 API 토큰이 필요합니다. 주기적으로 조회한 데이터를 표시합니다.', enterToken: '토큰 입력', overlay: '오버레이', sma: '이동평균',
   cancelRequested: '취소 요청됨', saved: '저장됨', failed: '실패', reason: '사유', idle: '대기', breaches: '한도 위반', confirm: '확인 필요',
+  champion: '챔피언', challenger: '도전자', retired: '폐기됨', version: '버전', family: '모델군', promote: '승격', retire: '폐기',
+  trainedAt: '학습 시각', dataRange: '데이터 구간', experiments: '실험', share: '비중', traded: '거래됨', decision: '결정',
+  pValue: 'p값', winner: '승자', mode: '방식', role: '역할', concluded: '종료됨', promotedAt: '승격 시각', retiredAt: '폐기 시각',
+  decision_promote: '승격', decision_reject: '기각', decision_inconclusive: '결론 없음', mode_split: '분할', mode_shadow: '섀도',
+  train: '모델 학습', model: '모델', epochs: '에포크', horizon: '예측 구간(봉)', promoteWhenTrained: '학습 후 승격', seed: '시드',
+  epoch: '에포크', loss: '손실', queued: '대기 중', succeeded: '완료', newVersion: '새 버전', noChampion: '챔피언 없음',
+  confirmPromote: '{version}을(를) {family}의 챔피언으로 승격할까요? 모델 워커는 다음 봉부터 이 버전을 사용합니다.',
+  confirmRetire: '{version}을(를) 폐기할까요? 다시 승격할 수 없으며, 챔피언이라면 {family}에는 챔피언이 없게 됩니다.',
+  reasonNeeded: '사유를 입력하세요 (감사 기록에 남습니다).', noModels: '아직 모델이 없습니다. 양식으로 학습하거나 `npm run qts -- train ... --promote`를 실행하세요.',
+  noExperiments: '이 모델군의 실험이 없습니다.', modelsUnavailable: '모델 API가 응답하지 않았습니다', details: '상세',
+  trainingUnavailable: '이 API 프로세스에서는 학습을 실행할 수 없습니다. 대신 `npm run qts -- train`을 실행하세요.', codeVersion: '코드 버전', featureSpec: '피처 명세',
+  m_accuracy: '정확도', m_logLoss: '로그 손실', m_rocAuc: 'ROC AUC', m_baseRate: '기준 비율', m_backtestReturn: '백테스트 수익률', m_buyAndHoldReturn: '단순 보유',
+  m_backtestSharpe: '백테스트 샤프', m_backtestMaxDrawdown: '백테스트 최대 낙폭', m_backtestTrades: '백테스트 거래', m_testSamples: '검증 표본', m_trainSamples: '학습 표본',
+  s_hitRate: '적중률', s_meanReturn: '평균 수익률',
 };
 const tables = { en, ko } as const;
 export type Lang = keyof typeof tables;

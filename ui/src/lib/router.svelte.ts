@@ -1,5 +1,5 @@
 // Pages by URL hash (#/live, #/backtests ...), so a reload or a shared link opens the same page.
-export const pages = ['live', 'strategies', 'backtests', 'audit', 'system'] as const;
+export const pages = ['live', 'strategies', 'backtests', 'models', 'audit', 'system'] as const;
 export type PageName = (typeof pages)[number];
 
 function fromHash(hash: string): PageName {
