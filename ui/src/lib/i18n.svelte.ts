@@ -77,6 +77,7 @@ export class I18n {
   #num = $derived(new Intl.NumberFormat(this.locale, { maximumFractionDigits: 8 }));
   #pct = $derived(new Intl.NumberFormat(this.locale, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 }));
   #date = $derived(new Intl.DateTimeFormat(this.locale, { dateStyle: 'short', timeStyle: 'medium' }));
+  #day = $derived(new Intl.DateTimeFormat(this.locale, { dateStyle: 'short' }));
 
   constructor(private readonly storage: Pick<Storage, 'getItem' | 'setItem'> | null = globalThis.localStorage ?? null) {
     const saved = storage?.getItem(KEY);
@@ -123,6 +124,12 @@ export class I18n {
     if (ms === null || ms === undefined) return '—';
     const d = new Date(ms);
     return Number.isNaN(d.getTime()) ? '—' : this.#date.format(d);
+  }
+
+  /** The date alone, for spans of days (a model's training data). */
+  day(ms: number | null | undefined): string {
+    if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+    return this.#day.format(new Date(ms));
   }
 }
 
