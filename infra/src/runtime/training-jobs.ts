@@ -271,7 +271,7 @@ function trainInChild(job: Job, dir: string, started: (c: ChildProcess) => void,
   const tail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     const p = progressOf(line);
-    if (p) applyProgress(job, p);
+    if (p) Object.assign(job.view, jobProgress(r, p));
     else if (line.trim() !== '') {
       tail.push(line);
       if (tail.length > 40) tail.shift();
@@ -296,33 +296,30 @@ function trainInChild(job: Job, dir: string, started: (c: ChildProcess) => void,
   });
 }
 
-interface Progress { model: string; epoch: number; epochs: number; loss: number | null }
+export interface EpochProgress { readonly model: string; readonly epoch: number; readonly epochs: number; readonly loss: number | null }
 
-function progressOf(line: string): Progress | null {
+/** A `qts train --progress json` line, or null for any other line it prints. */
+export function progressOf(line: string): EpochProgress | null {
   if (!line.startsWith('{"progress":')) return null;
   try {
-    const p = (JSON.parse(line) as { progress: Progress }).progress;
+    const p = (JSON.parse(line) as { progress: EpochProgress }).progress;
     return typeof p.epoch === 'number' && typeof p.epochs === 'number' ? p : null;
   } catch {
     return null;
   }
 }
 
-/** Networks report epochs; an ensemble's members count as one run (LSTM epochs, then Transformer epochs, then the trees as one step); trees alone report none. */
-function applyProgress(job: Job, p: Progress): void {
-  const v = job.view;
-  if (job.request.model === 'xgboost') return;
-  if (job.request.model !== 'ensemble') {
-    v.epoch = p.epoch;
-    v.epochs = p.epochs;
-    v.loss = p.loss;
-    return;
-  }
-  const e = job.request.epochs;
+/**
+ * The job's progress after a reported epoch: a network's own epochs; an ensemble's members as one run
+ * (LSTM epochs, then Transformer epochs, then the trees as one step); none for trees alone (null).
+ */
+export function jobProgress(request: { readonly model: TrainRequest['model']; readonly epochs: number }, p: EpochProgress): Pick<TrainJobView, 'epoch' | 'epochs' | 'loss'> | null {
+  if (request.model === 'xgboost') return null;
+  if (request.model !== 'ensemble') return { epoch: p.epoch, epochs: p.epochs, loss: p.loss };
+  const e = request.epochs;
   const member = members.indexOf(p.model as (typeof members)[number]);
-  v.epochs = 2 * e + 1;
-  v.epoch = member === 2 ? v.epochs : member * e + p.epoch;
-  v.loss = p.loss;
+  const epochs = 2 * e + 1;
+  return { epoch: member === 2 ? epochs : member * e + p.epoch, epochs, loss: p.loss };
 }
 
 /** The CLI's own message (`qts train: ...` and what follows it), else the last lines it printed. */
