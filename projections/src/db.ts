@@ -78,6 +78,25 @@ export interface DeadLetterTable {
   raw_text: string | null; raw_base64: string; received_at: Num;
 }
 
+/** One trained model version; its status follows from retired_at and its family's champion. */
+export interface ModelTable {
+  version: string; family: string; number: number; kind: string; instrument: string; timeframe: string;
+  metrics: unknown; params: unknown; feature_spec_hash: string; data_from: Num; data_to: Num; data_bars: Num;
+  code_version: string; seed: Num; trained_at: Num; promoted_at: Num | null; retired_at: Num | null; retire_reason: string | null;
+}
+
+export interface ModelFamilyTable { family: string; instrument: string; timeframe: string; champion: string | null; updated_at: Num }
+
+export interface ExperimentTable {
+  experiment_id: string; family: string; mode: string; champion: string; status: string; started_at: Num;
+  concluded_at: Num | null; decision: string | null; winner: string | null; p_value: number | null; updated_at: Num;
+}
+
+/** Per-variant counters of an experiment: its recorded signals are counted here, never kept one row each. */
+export interface ExperimentVariantTable {
+  experiment_id: string; version: string; ordinal: number; share: number; role: string; signals: Num; traded: Num; stats: unknown | null;
+}
+
 export interface AuditEventTable {
   position: Num; type: string; instrument: string | null; correlation_id: string; recorded_ms: Num;
 }
@@ -98,6 +117,10 @@ export interface ReadModelDb {
   strategies: StrategyTable;
   risk_state: RiskStateTable;
   dead_letters: DeadLetterTable;
+  models: ModelTable;
+  model_families: ModelFamilyTable;
+  experiments: ExperimentTable;
+  experiment_variants: ExperimentVariantTable;
 }
 
 export type ReadDb = Kysely<ReadModelDb>;

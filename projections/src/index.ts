@@ -14,6 +14,7 @@ export { positionsProjection, createPositionsProjection, ACCOUNT_WIDE } from './
 export type { PositionsOptions } from './projections/positions.ts';
 export { strategiesProjection } from './projections/strategies.ts';
 export { riskProjection } from './projections/risk.ts';
+export { modelsProjection } from './projections/models.ts';
 export { auditProjection } from './projections/audit.ts';
 export { recordDeadLetters, deadLetterRow } from './projections/dead-letters.ts';
 export type { DeadLetterInput } from './projections/dead-letters.ts';

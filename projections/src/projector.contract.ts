@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ReadDb } from './db.ts';
 import { Projector } from './projector.ts';
 import { recordDeadLetters } from './projections/dead-letters.ts';
-import { chunks, eventFactory, tradingHistory, type TestDb } from './testing.ts';
+import { modelsProjection } from './projections/models.ts';
+import { chunks, eventFactory, HISTORY_FAMILY, tradingHistory, type TestDb } from './testing.ts';
 
 export function projectorContract(name: string, open: () => Promise<TestDb>): void {
   describe(`projections on ${name}`, () => {
@@ -140,6 +141,21 @@ export function projectorContract(name: string, open: () => Promise<TestDb>): vo
         const r = await db.selectFrom('risk_state').selectAll().executeTakeFirstOrThrow();
         expect(r).toMatchObject({ account: 'paper', halted: false, resumed_by: 'ops', last_breach: { limit: 'maxDailyLoss', threshold: 100, actual: 120 } });
         expect(Number(r.breach_count)).toBe(1);
+      });
+    });
+
+    it('models keep each version, the champion in force and per-variant experiment counters, whatever the batch boundaries', async () => {
+      await withProjector(async (p, db) => {
+        const models = tradingHistory().filter((x) => modelsProjection.handles.has(x.event.type));
+        for (const b of chunks(models, 3)) await p.project(b);
+        expect(await db.selectFrom('model_families').select(['family', 'champion', 'instrument']).execute())
+          .toEqual([{ family: HISTORY_FAMILY, champion: `${HISTORY_FAMILY}@2`, instrument: 'BTC/USDT' }]);
+        const versions = await db.selectFrom('models').select(['version', 'retire_reason']).orderBy('number').execute();
+        expect(versions.map((v) => v.retire_reason)).toEqual([null, null, 'worse log loss']);
+        const variants = await db.selectFrom('experiment_variants').select(['experiment_id', 'version', 'signals', 'traded']).orderBy('experiment_id').orderBy('ordinal').execute();
+        expect(variants.map((v) => [v.experiment_id.slice(-1), v.version.slice(-1), Number(v.signals), Number(v.traded)])).toEqual([['1', '1', 3, 2], ['1', '2', 3, 3], ['2', '2', 1, 1], ['2', '1', 1, 0]]);
+        const split = await db.selectFrom('experiments').selectAll().where('experiment_id', '=', `ab-${HISTORY_FAMILY}-1`).executeTakeFirstOrThrow();
+        expect(split).toMatchObject({ status: 'concluded', decision: 'promote', winner: `${HISTORY_FAMILY}@2`, p_value: 0.03 });
       });
     });
 

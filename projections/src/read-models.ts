@@ -4,10 +4,13 @@ import type { ReadModels, Page } from '@qts/adapters';
 import type { EventStore } from '@qts/core';
 import type { EventsQuery } from '@qts/adapters';
 import { auditEvents, eventsAt } from './audit-queries.ts';
-import type { OrderTable, ReadDb, StrategyTable } from './db.ts';
+import type { ExperimentTable, ExperimentVariantTable, ModelFamilyTable, ModelTable, OrderTable, ReadDb, StrategyTable } from './db.ts';
 
 const n = (v: unknown): number => Number(v);
 const nn = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** GET /experiments answers at most this many (newest first): experiments are few, each lives for days. */
+const MAX_EXPERIMENTS = 500;
 
 /** A cursor is the sort key of the last row served, base64url-encoded JSON; anything else is a 400. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -152,6 +155,28 @@ export function createReadModels(db: ReadDb, store?: EventStore): ReadModels {
       }), (r) => [n(r.received_at), r.topic, r.partition, r.offset]);
     },
 
+    async models() {
+      const families = await db.selectFrom('model_families').selectAll().orderBy('family').execute();
+      const versions = await db.selectFrom('models').selectAll().orderBy('family').orderBy('number', 'desc').execute();
+      return families.map((f) => familyView(f, versions.filter((v) => v.family === f.family)));
+    },
+
+    async model(family) {
+      const f = await db.selectFrom('model_families').selectAll().where('family', '=', family).executeTakeFirst();
+      if (!f) return null;
+      return familyView(f, await db.selectFrom('models').selectAll().where('family', '=', family).orderBy('number', 'desc').execute());
+    },
+
+    async experiments(q) {
+      let query = db.selectFrom('experiments').selectAll();
+      if (q.family !== undefined) query = query.where('family', '=', q.family);
+      const rows = await query.orderBy('started_at', 'desc').orderBy('experiment_id', 'desc').limit(MAX_EXPERIMENTS).execute();
+      if (rows.length === 0) return [];
+      const variants = await db.selectFrom('experiment_variants').selectAll().where('experiment_id', 'in', rows.map((r) => r.experiment_id))
+        .orderBy('experiment_id').orderBy('ordinal').orderBy('version').execute();
+      return rows.map((r) => experimentView(r, variants.filter((v) => v.experiment_id === r.experiment_id)));
+    },
+
     async checkpoints() {
       const rows = await db.selectFrom('projection_checkpoints').select(['name', 'position']).execute();
       return Object.fromEntries(rows.map((r) => [r.name, String(r.position)]));
@@ -183,3 +208,30 @@ export function strategyView(r: StrategyTable) {
   };
 }
 
+
+export function modelVersionView(r: ModelTable, champion: string | null) {
+  return {
+    version: r.version, family: r.family, kind: r.kind as 'lstm' | 'transformer' | 'xgboost' | 'ensemble', instrument: r.instrument, timeframe: r.timeframe,
+    status: r.retired_at !== null ? ('retired' as const) : r.version === champion ? ('champion' as const) : ('challenger' as const),
+    metrics: (r.metrics ?? {}) as Record<string, number | null>, params: (r.params ?? {}) as Record<string, unknown>,
+    featureSpecHash: r.feature_spec_hash, dataRange: { from: n(r.data_from), to: n(r.data_to), bars: n(r.data_bars) },
+    codeVersion: r.code_version, seed: n(r.seed), trainedAt: n(r.trained_at), promotedAt: nn(r.promoted_at), retiredAt: nn(r.retired_at),
+    retireReason: r.retire_reason,
+  };
+}
+
+function familyView(f: ModelFamilyTable, versions: readonly ModelTable[]) {
+  return { family: f.family, instrument: f.instrument, timeframe: f.timeframe, champion: f.champion, versions: versions.map((v) => modelVersionView(v, f.champion)) };
+}
+
+export function experimentView(r: ExperimentTable, variants: readonly ExperimentVariantTable[]) {
+  return {
+    experimentId: r.experiment_id, family: r.family, mode: r.mode as 'split' | 'shadow', champion: r.champion,
+    status: r.status as 'running' | 'concluded', startedAt: n(r.started_at), concludedAt: nn(r.concluded_at),
+    decision: r.decision as 'promote' | 'reject' | 'inconclusive' | null, winner: r.winner, pValue: nn(r.p_value),
+    variants: variants.map((v) => ({
+      version: v.version, share: n(v.share), role: v.role as 'champion' | 'challenger', signals: n(v.signals), traded: n(v.traded),
+      stats: (v.stats ?? null) as Record<string, number | null> | null,
+    })),
+  };
+}

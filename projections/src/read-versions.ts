@@ -20,6 +20,9 @@ export const routeReadModels: Readonly<Record<string, readonly string[]>> = {
   '/strategies/:strategyId': ['strategies'],
   '/risk': ['risk'],
   '/dead-letters': ['dead_letters'],
+  '/models': ['models'],
+  '/models/:family': ['models'],
+  '/experiments': ['models'],
 };
 
 /**

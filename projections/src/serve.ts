@@ -1,7 +1,7 @@
 // The read side as the runtime starts it: projector following the store, read models, REST API and live feed on one port.
 import {
   barsBacktestRunner, eventStoreCommands, inProcessBacktestJobs, startApiServer, WsHub,
-  type ApiOptions, type ApiServer, type ApiToken, type BacktestJobs, type ReadModels,
+  type ApiOptions, type ApiServer, type ApiToken, type BacktestJobs, type ModelTrainingJobs, type ReadModels,
 } from '@qts/adapters';
 import type { Clock, EventStore } from '@qts/core';
 import { uuidv7Ids, type BarClosed, type IdGenerator } from '@qts/schemas';
@@ -25,6 +25,8 @@ export interface ServeReadSideOptions {
   readonly backtestBars?: (request: { instrument: string; timeframe: string; venue?: string | undefined; from?: number | undefined; to?: number | undefined }) => Promise<BarClosed[]>;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /** Model training runs behind POST /api/v1/models/train; without them that route answers 503. */
+  readonly training?: ModelTrainingJobs;
   /** The bus whose dead-letter topics (dlq.<topic>) feed the dead-letters read model; none when absent. */
   readonly deadLetters?: { readonly bus: RawTopics; readonly topics?: readonly string[]; readonly onError?: (error: unknown) => void };
 }
@@ -77,7 +79,7 @@ export async function serveReadSide(o: ServeReadSideOptions): Promise<ServedRead
     ? await followDeadLetters({ ...o.deadLetters, db: o.db, onStored: () => projector.committed([], new Set(['dead_letters'])) })
     : null;
   const api = await startApiServer({
-    read, commands, backtests, store: o.store, token: o.token, readVersion: (route) => versions.of(route), ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...o.api,
+    read, commands, backtests, ...(o.training ? { training: o.training } : {}), store: o.store, token: o.token, readVersion: (route) => versions.of(route), ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), ...o.api,
   });
   let hub: WsHub | null = null;
   const feed = createLiveFeed(projector, o.db, read, () => hub!);

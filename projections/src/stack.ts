@@ -1,5 +1,5 @@
 // The read side wired end to end for tests, benchmarks and the embedded runtime: event store, projector, read models, API.
-import { createPgliteDb, createPostgresDb, PostgresEventStore, tokenFromSecret, type ApiOptions, type ApiServer, type PgDatabase, type ReadModels, type WsHub } from '@qts/adapters';
+import { createPgliteDb, createPostgresDb, PostgresEventStore, tokenFromSecret, type ApiOptions, type ApiServer, type ModelTrainingJobs, type PgDatabase, type ReadModels, type WsHub } from '@qts/adapters';
 import { sql } from 'kysely';
 import type { DomainEvent } from '@qts/schemas';
 import type { ReadDb } from './db.ts';
@@ -34,6 +34,8 @@ export interface StackOptions {
   readonly ws?: { readonly heartbeatMs?: number; readonly maxBufferedBytes?: number };
   /** A bus whose dead-letter topics feed the dead-letters read model. */
   readonly deadLetters?: ServeReadSideOptions['deadLetters'];
+  /** Model training runs for POST /models/train; none (503) when absent. */
+  readonly training?: ModelTrainingJobs;
 }
 
 export async function startReadSide(options: StackOptions = {}): Promise<ReadSideStack> {
@@ -43,7 +45,7 @@ export async function startReadSide(options: StackOptions = {}): Promise<ReadSid
   const db = database.db as ReadDb;
   const store = await PostgresEventStore.create(database, { schema: options.postgres ? `${options.postgres.schema}_es` : 'event_store', pollIntervalMs: 50 });
   const token = options.token ?? 'test-token-0123456789';
-  const served = await serveReadSide({ db, store, token: tokenFromSecret(token), api: { rateLimit: false, ...options.api }, ...(options.ws ? { ws: options.ws } : {}), ...(options.projector ? { projector: options.projector } : {}), ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}) });
+  const served = await serveReadSide({ db, store, token: tokenFromSecret(token), api: { rateLimit: false, ...options.api }, ...(options.ws ? { ws: options.ws } : {}), ...(options.projector ? { projector: options.projector } : {}), ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}), ...(options.training ? { training: options.training } : {}) });
   const { projector, running, read, api, hub, feed, wsUrl } = served;
   return {
     database, db, store, projector, running, read, api, hub, feed, token, wsUrl,

@@ -103,7 +103,45 @@ export function tradingHistory(seed = 1): Positioned[] {
   f.add('TradingResumed', { account: 'paper', by: 'ops', note: 'reviewed', ts: late + 60 }, late + 60);
   f.add('StrategyParamsChanged', { strategyId: 'sma-1', params: { fast: 12, slow: 30 }, previous: { fast: 10, slow: 30 }, by: 'ops', ts: late + 70 }, late + 70);
   f.add('StrategyStopped', { strategyId: 'sma-1', reason: 'end of session', by: 'ops', ts: late + 80 }, late + 80);
+  modelHistory(f, late + 100);
   return f.events;
+}
+
+/** The family of models in tradingHistory: @1 champion, then @2 after winning its A/B split, @3 retired. */
+export const HISTORY_FAMILY = 'lstm-btcusdt-1m';
+
+/**
+ * A model family's life: three versions trained, @1 promoted, a split experiment @1 vs @2 with six
+ * signals that @2 wins, @2 promoted, @3 retired, then a shadow experiment still running with two signals.
+ */
+export function modelHistory(f: ReturnType<typeof eventFactory>, at: number, family = HISTORY_FAMILY): void {
+  const v = (n: number) => `${family}@${n}`;
+  for (let n = 1; n <= 3; n++) {
+    f.add('ModelTrained', {
+      version: v(n), family, kind: 'lstm', instrument: 'BTC/USDT', timeframe: '1m', metrics: { accuracy: 0.5 + n / 100, logLoss: 0.7 - n / 100, rocAuc: n === 3 ? null : 0.55 },
+      params: { units: 16 * n, lookback: 32 }, featureSpecHash: `spec-${family}`, dataRange: { from: at - 86_400_000, to: at, bars: 1440 },
+      codeVersion: 'test', artifact: `${family}/${n}.json`, artifactHash: `hash-${n}`, seed: n, ts: at + n,
+    }, at + n);
+  }
+  f.add('ModelPromoted', { version: v(1), family, reason: 'first model', by: 'ops', ts: at + 10 }, at + 10);
+  const split = `ab-${family}-1`;
+  f.add('ExperimentStarted', { experimentId: split, family, mode: 'split', champion: v(1), variants: [{ version: v(1), share: 0.5 }, { version: v(2), share: 0.5 }], ts: at + 20 }, at + 20);
+  for (let i = 0; i < 6; i++) {
+    f.add('ExperimentSignalRecorded', {
+      experimentId: split, family, version: v(1 + (i % 2)), instrument: 'BTC/USDT', direction: i % 3 === 0 ? 'flat' : 'long', probability: 0.6, price: 100 + i, asOf: at + 30 + i, traded: i !== 4,
+    }, at + 30 + i);
+  }
+  f.add('ExperimentConcluded', {
+    experimentId: split, family, decision: 'promote', winner: v(2), pValue: 0.03,
+    stats: { [v(1)]: { trades: 3, meanReturn: 0.001 }, [v(2)]: { trades: 2, meanReturn: 0.004, sharpe: null } }, ts: at + 40,
+  }, at + 40);
+  f.add('ModelPromoted', { version: v(2), family, previous: v(1), reason: `won ${split}`, by: 'experiment', ts: at + 50 }, at + 50);
+  f.add('ModelRetired', { version: v(3), family, reason: 'worse log loss', by: 'ops', ts: at + 60 }, at + 60);
+  const shadow = `ab-${family}-2`;
+  f.add('ExperimentStarted', { experimentId: shadow, family, mode: 'shadow', champion: v(2), variants: [{ version: v(2), share: 1 }, { version: v(1), share: 0 }], ts: at + 70 }, at + 70);
+  for (let i = 0; i < 2; i++) {
+    f.add('ExperimentSignalRecorded', { experimentId: shadow, family, version: v(2 - i), instrument: 'BTC/USDT', direction: 'short', probability: 0.3, price: 99, asOf: at + 80, traded: i === 0 }, at + 80 + i);
+  }
 }
 
 /** Splits a list into chunks of `size`: the batches a projector would see. */

@@ -42,6 +42,7 @@ const statusByKind: Readonly<Record<string, number>> = {
   RateLimited: 429,
   CorruptEvent: 500,
   InfrastructureError: 503,
+  Unavailable: 503,
 };
 
 export interface ErrorBody {

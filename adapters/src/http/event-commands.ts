@@ -1,11 +1,12 @@
 // The command port over the event store: read the stream, decide, append with the expected revision.
 import {
-  builtInStrategies, decideOrder, evolveOrder, initialOrderState, parseStrategyParams, ValidationError,
-  type AnyStrategy, type Clock, type EventStore, type OrderEvent, type OrderState,
+  builtInStrategies, decideModel, decideOrder, evolveModel, evolveOrder, initialModelFamily, initialOrderState, parseModelVersion, parseStrategyParams, ValidationError,
+  type AnyStrategy, type Clock, type EventStore, type ModelCommand, type ModelEvent, type ModelFamilyState, type OrderEvent, type OrderState,
 } from '@qts/core';
 import { makeEvent, type DomainEvent, type EventData, type EventType, type IdGenerator, type OrderRequested, type StrategyStarted } from '@qts/schemas';
 import { Conflict, NotFound } from './errors.ts';
 import type { BacktestJobs, CommandContext, Commands } from './ports.ts';
+import type { ModelCommandResult } from './schemas.ts';
 
 export interface EventCommandsDeps {
   readonly store: EventStore;
@@ -75,6 +76,24 @@ export function eventStoreCommands(deps: EventCommandsDeps): Commands {
   const orderState = async (clientOrderId: string): Promise<{ state: OrderState; revision: number | null }> => {
     const { events, revision } = await readStream(store, `order-${clientOrderId}`);
     return { state: events.reduce((s, e) => evolveOrder(s, e as OrderEvent), initialOrderState), revision };
+  };
+
+  /**
+   * Runs a registry command over the version's family stream, with core's decider; its rules become HTTP
+   * kinds here: an unknown version is NotFound, a command the version's state forbids is a Conflict.
+   */
+  const modelCommand = async (version: string, command: (state: ModelFamilyState) => ModelCommand, refuse: (state: ModelFamilyState) => string | null, ctx: CommandContext): Promise<ModelCommandResult> => {
+    const { family } = parseModelVersion(version);
+    const { events, revision } = await readStream(store, `model-${family}`);
+    const state = events.reduce((s, e) => (e.type === 'ModelTrained' || e.type === 'ModelPromoted' || e.type === 'ModelRetired' ? evolveModel(s, { type: e.type, data: e.data } as ModelEvent) : s), initialModelFamily);
+    if (!state.versions.has(version)) throw new NotFound('model version', version);
+    const refusal = refuse(state);
+    if (refusal !== null) throw new Conflict(refusal);
+    const decided = decideModel(command(state), state);
+    if (decided.length !== 1) throw new Conflict(`model ${version}: the registry decided ${decided.length} events for one command`);
+    const stored = decided.map((d) => event(d.type, d.data as never, ctx));
+    await store.append(`model-${family}`, stored, expected(revision));
+    return { version, family, event: decided[0]!.type as ModelCommandResult['event'], eventId: stored[0]!.id };
   };
 
   return {
@@ -168,6 +187,18 @@ export function eventStoreCommands(deps: EventCommandsDeps): Commands {
       if (!haltedIn(events).halted) return { account, halted: false, revision: revision ?? -1 };
       const r = await store.append(`risk-${account}`, [event('TradingResumed', { account, by, note, ts: clock.now() }, ctx)], expected(revision));
       return { account, halted: false, revision: r.nextExpectedRevision };
+    },
+
+    promoteModel(version, reason, ctx) {
+      return modelCommand(version, () => ({ type: 'PromoteModel', version, reason, by: ctx.by, ts: clock.now() }), (state) => {
+        if (state.versions.get(version)!.status === 'retired') return `model ${version} is retired and cannot be promoted`;
+        return state.champion === version ? `model ${version} is already the champion` : null;
+      }, ctx);
+    },
+
+    retireModel(version, reason, ctx) {
+      return modelCommand(version, () => ({ type: 'RetireModel', version, reason, by: ctx.by, ts: clock.now() }),
+        (state) => (state.versions.get(version)!.status === 'retired' ? `model ${version} is already retired` : null), ctx);
     },
   };
 }

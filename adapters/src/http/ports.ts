@@ -1,8 +1,9 @@
-// What the API needs from the rest of the system: read models to query, commands to send, backtests to run.
+// What the API needs from the rest of the system: read models to query, commands to send, backtests and model training to run.
 import type {
   BacktestJobView, BacktestRequest, BarsQuery, BarView, CreateStrategy, DeadLetterView, EquityPoint, EquityQuery,
   EquityView, InstrumentView, ManualOrder, OrderDetail, OrdersQuery, OrderView, Page, PositionsQuery, PositionView,
-  RiskStateView, SignalsQuery, SignalView, StrategyView, EventsQuery, EventView,
+  RiskStateView, SignalsQuery, SignalView, StrategyView, EventsQuery, EventView, ExperimentsQuery, ExperimentView, ModelCommandResult,
+  ModelFamilyView, TrainJobView, TrainRequest,
 } from './schemas.ts';
 
 /** The read side: implemented over the projections' tables (see @qts/projections createReadModels). */
@@ -19,6 +20,11 @@ export interface ReadModels {
   strategy(strategyId: string): Promise<StrategyView | null>;
   riskStates(): Promise<RiskStateView[]>;
   deadLetters(q: { cursor?: string | undefined; limit: number }): Promise<Page<DeadLetterView>>;
+  /** Every model family with its versions (newest first) and champion. */
+  models(): Promise<ModelFamilyView[]>;
+  model(family: string): Promise<ModelFamilyView | null>;
+  /** A/B experiments, newest first, with per-variant signal counts and, once concluded, the decision. */
+  experiments(q: ExperimentsQuery): Promise<ExperimentView[]>;
   /** Audit queries not by stream, over an index of the store; without it the API pages through the event store itself. */
   events?(q: EventsQuery): Promise<Page<EventView>>;
   /** Each projection's checkpoint, and whether the database answers (readiness). */
@@ -46,10 +52,21 @@ export interface Commands {
   submitBacktest(request: BacktestRequest, ctx: CommandContext): Promise<{ jobId: string }>;
   halt(account: string, by: string, note: string, ctx: CommandContext): Promise<{ account: string; halted: boolean; revision: number }>;
   resume(account: string, by: string, note: string, ctx: CommandContext): Promise<{ account: string; halted: boolean; revision: number }>;
+  /** Makes a live version its family's champion (ModelPromoted): NotFound for an unknown version, Conflict when retired or already champion. */
+  promoteModel(version: string, reason: string, ctx: CommandContext): Promise<ModelCommandResult>;
+  /** Retires a version (ModelRetired); a retired champion leaves its family without one. NotFound, or Conflict when already retired. */
+  retireModel(version: string, reason: string, ctx: CommandContext): Promise<ModelCommandResult>;
 }
 
 /** Backtest jobs: status and results by id (results live with the job runner, not in the event store). */
 export interface BacktestJobs {
   submit(request: BacktestRequest): Promise<{ jobId: string }>;
   get(jobId: string): Promise<(BacktestJobView & { result: Record<string, unknown> | null }) | null>;
+}
+
+/** Model training runs (optional in the API: a process without them answers POST /models/train with 503). */
+export interface ModelTrainingJobs {
+  /** Validates and queues a training run; throws ValidationError (400) for a request it cannot run. */
+  submit(request: TrainRequest, by: string): Promise<{ jobId: string }>;
+  get(jobId: string): Promise<TrainJobView | null>;
 }

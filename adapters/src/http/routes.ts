@@ -1,8 +1,8 @@
 // Every route of /api/v1: reads from the read models and the event store, writes through the command port.
-import { InfrastructureError, type EventStore, type StoredEvent } from '@qts/core';
+import { InfrastructureError, QtsError, type EventStore, type StoredEvent } from '@qts/core';
 import { z } from 'zod';
 import { Conflict, NotFound } from './errors.ts';
-import type { BacktestJobs, Commands, ReadModels } from './ports.ts';
+import type { BacktestJobs, Commands, ModelTrainingJobs, ReadModels } from './ports.ts';
 import { route, type Route } from './route.ts';
 import * as S from './schemas.ts';
 
@@ -10,9 +10,20 @@ export interface RouteDeps {
   readonly read: ReadModels;
   readonly commands: Commands;
   readonly backtests: BacktestJobs;
+  /** Model training runs; absent in a process that does not train (POST /models/train answers 503). */
+  readonly training?: ModelTrainingJobs | undefined;
   readonly store: EventStore;
   readonly metricsText: () => Promise<{ contentType: string; body: string }>;
   readonly startedAt: number;
+}
+
+/** This API process has no training jobs: a retry will not help, another process (or `qts train`) must do it. */
+export class TrainingUnavailable extends QtsError {
+  readonly kind = 'Unavailable';
+  readonly retryable = false;
+  constructor() {
+    super('model training is not available in this API process; run `npm run qts -- train ...` or start the API with training jobs enabled', {});
+  }
 }
 
 /** How many stored events one audit query may scan before it answers with a cursor to continue. */
@@ -135,6 +146,26 @@ export function apiRoutes(d: RouteDeps): Route[] {
         if (job.status !== 'succeeded' || job.result === null) throw new Conflict(`backtest job '${params.jobId}' is ${job.status}${job.error ? `: ${job.error}` : ''}`);
         return { jobId: job.jobId, result: job.result };
       } }),
+
+    route({ method: 'get', path: '/models', summary: 'model families: versions newest first with metrics, and the champion', tag: 'models', access: 'read',
+      response: z.array(S.ModelFamilyView), handler: () => d.read.models() }),
+    route({ method: 'get', path: '/models/train/:jobId', summary: "a model training job's status and progress", tag: 'models', access: 'read', params: S.JobIdParam,
+      response: S.TrainJobView, errors: [404],
+      handler: async ({ params }) => (await d.training?.get(params.jobId)) ?? Promise.reject(new NotFound('training job', params.jobId)) }),
+    route({ method: 'get', path: '/models/:family', summary: 'one model family', tag: 'models', access: 'read', params: S.ModelFamilyParam,
+      response: S.ModelFamilyView, errors: [404],
+      handler: async ({ params }) => (await d.read.model(params.family)) ?? Promise.reject(new NotFound('model family', params.family)) }),
+    route({ method: 'post', path: '/models/train', summary: 'train a model version; answers with a job id (503 when this process does not train)', tag: 'models', access: 'write',
+      body: S.TrainBody, response: z.object({ jobId: z.string() }), status: 202, errors: [503],
+      handler: ({ body, by }) => (d.training ? d.training.submit(body, by) : Promise.reject(new TrainingUnavailable())) }),
+    route({ method: 'post', path: '/models/:version/promote', summary: "make a version its family's champion (workers swap to it)", tag: 'models', access: 'write',
+      params: S.ModelVersionParam, body: S.ModelCommandBody, response: S.ModelCommandResult, errors: [404, 409],
+      handler: ({ params, body, by, correlationId }) => d.commands.promoteModel(params.version, body.reason, { by, correlationId }) }),
+    route({ method: 'post', path: '/models/:version/retire', summary: 'retire a version (a retired champion leaves its family without one)', tag: 'models', access: 'write',
+      params: S.ModelVersionParam, body: S.ModelCommandBody, response: S.ModelCommandResult, errors: [404, 409],
+      handler: ({ params, body, by, correlationId }) => d.commands.retireModel(params.version, body.reason, { by, correlationId }) }),
+    route({ method: 'get', path: '/experiments', summary: 'A/B experiments over model versions, newest first', tag: 'models', access: 'read',
+      query: S.ExperimentsQuery, response: z.array(S.ExperimentView), handler: ({ query }) => d.read.experiments(query) }),
 
     route({ method: 'get', path: '/risk', summary: 'risk state per account', tag: 'risk', access: 'read', response: z.array(S.RiskStateView),
       handler: () => d.read.riskStates() }),

@@ -143,6 +143,62 @@ export const RiskStateView = z.object({
 export const HaltBody = z.object({ account: z.string().min(1).max(64), by: z.string().min(1).max(128).default('api'), note: z.string().max(512).default('') }).strict();
 export const RiskCommandResult = z.object({ account: z.string(), halted: z.boolean(), revision: z.number().int() }).meta({ id: 'RiskCommandResult' });
 
+const Metrics = z.record(z.string(), Num.nullable());
+const ModelKind = z.enum(['lstm', 'transformer', 'xgboost', 'ensemble']);
+/** `<family>@<n>` as in the registry (core's parseModelVersion). */
+const ModelVersionText = z.string().min(3).max(128).regex(/^[a-z0-9][a-z0-9_-]*@[1-9][0-9]*$/, 'a model version like lstm-btcusdt-1h@3');
+export const ModelVersionView = z.object({
+  version: z.string(), family: z.string(), kind: ModelKind, instrument: z.string(), timeframe: z.string(),
+  /** challenger: trained, not retired, not the champion. */
+  status: z.enum(['champion', 'challenger', 'retired']),
+  metrics: Metrics, params: z.record(z.string(), z.unknown()), featureSpecHash: z.string(),
+  dataRange: z.object({ from: Ms, to: Ms, bars: z.number().int() }), codeVersion: z.string(), seed: z.number().int(),
+  trainedAt: Ms, promotedAt: NullableMs, retiredAt: NullableMs, retireReason: z.string().nullable(),
+}).meta({ id: 'ModelVersion' });
+export const ModelFamilyView = z.object({
+  family: z.string(), instrument: z.string(), timeframe: z.string(), champion: z.string().nullable(),
+  /** Newest first. */
+  versions: z.array(ModelVersionView),
+}).meta({ id: 'ModelFamily' });
+export const ExperimentVariantView = z.object({
+  version: z.string(), share: Num, role: z.enum(['champion', 'challenger']),
+  /** ExperimentSignalRecorded events for this variant, and how many of them went out to the executor. */
+  signals: z.number().int(), traded: z.number().int(),
+  /** The concluded experiment's statistics for this variant; null while running. */
+  stats: Metrics.nullable(),
+}).meta({ id: 'ExperimentVariant' });
+export const ExperimentView = z.object({
+  experimentId: z.string(), family: z.string(), mode: z.enum(['split', 'shadow']), champion: z.string(),
+  status: z.enum(['running', 'concluded']), startedAt: Ms, concludedAt: NullableMs,
+  decision: z.enum(['promote', 'reject', 'inconclusive']).nullable(), winner: z.string().nullable(), pValue: Num.nullable(),
+  variants: z.array(ExperimentVariantView),
+}).meta({ id: 'Experiment' });
+export const ExperimentsQuery = z.object({ family: z.string().min(1).max(120).optional() });
+export const ModelFamilyParam = z.object({ family: z.string().min(1).max(120).regex(/^[a-z0-9][a-z0-9_-]*$/, 'a model family like lstm-btcusdt-1h') });
+export const ModelVersionParam = z.object({ version: ModelVersionText });
+export const ModelCommandBody = z.object({ reason: z.string().min(1).max(512) }).strict().meta({ id: 'ModelCommand' });
+export const ModelCommandResult = z.object({
+  version: z.string(), family: z.string(), event: z.enum(['ModelPromoted', 'ModelRetired']), eventId: z.string(),
+}).meta({ id: 'ModelCommandResult' });
+export const TrainBody = z.object({
+  model: ModelKind, instrument: Instrument, timeframe: Timeframe.exclude(['tick']),
+  from: MsInput.optional(), to: MsInput.optional(),
+  /** Bars ahead the label looks. */
+  horizon: z.number().int().min(1).max(500).default(4),
+  epochs: z.number().int().min(1).max(1000).default(10),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  /** Promote the new version to champion when training succeeds. */
+  promote: z.boolean().default(false),
+}).strict().refine((r) => r.from === undefined || r.to === undefined || r.from < r.to, { path: ['to'], message: 'must be after from' }).meta({ id: 'TrainRequest' });
+export const TrainJobView = z.object({
+  jobId: z.string(), status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  model: z.string(), instrument: z.string(), timeframe: z.string(),
+  /** Progress of a network's training; null for xgboost and before the first epoch. */
+  epoch: z.number().int().nullable(), epochs: z.number().int().nullable(), loss: Num.nullable(),
+  version: z.string().nullable(), metrics: Metrics.nullable(), error: z.string().nullable(),
+  submittedAt: Ms, finishedAt: NullableMs,
+}).meta({ id: 'TrainJob' });
+
 export const EventView = z.object({
   position: z.string(), revision: z.number().int(), id: z.string(), type: z.string(), version: z.number().int(),
   stream: z.string(), key: z.string(), occurredAt: z.string(), recordedAt: z.string(),
@@ -195,4 +251,12 @@ export type EquityQuery = z.infer<typeof EquityQuery>;
 export type ManualOrder = z.infer<typeof ManualOrderBody>;
 export type CreateStrategy = z.infer<typeof CreateStrategyBody>;
 export type BacktestRequest = z.infer<typeof BacktestBody>;
+export type ModelVersionView = z.infer<typeof ModelVersionView>;
+export type ModelFamilyView = z.infer<typeof ModelFamilyView>;
+export type ExperimentVariantView = z.infer<typeof ExperimentVariantView>;
+export type ExperimentView = z.infer<typeof ExperimentView>;
+export type ExperimentsQuery = z.infer<typeof ExperimentsQuery>;
+export type ModelCommandResult = z.infer<typeof ModelCommandResult>;
+export type TrainRequest = z.infer<typeof TrainBody>;
+export type TrainJobView = z.infer<typeof TrainJobView>;
 export interface Page<T> { readonly items: T[]; readonly nextCursor: string | null }

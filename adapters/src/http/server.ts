@@ -8,7 +8,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { EventStore } from '@qts/core';
 import { bearerOf, type ApiToken } from './auth.ts';
 import { Forbidden, toHttpError, Unauthorized } from './errors.ts';
-import type { BacktestJobs, Commands, ReadModels } from './ports.ts';
+import type { BacktestJobs, Commands, ModelTrainingJobs, ReadModels } from './ports.ts';
 import { apiRoutes } from './routes.ts';
 import { ResponseCache } from './response-cache.ts';
 import { openApiDocument, parseInput, type Route } from './route.ts';
@@ -19,6 +19,8 @@ export interface ApiOptions {
   readonly read: ReadModels;
   readonly commands: Commands;
   readonly backtests: BacktestJobs;
+  /** Model training runs behind POST /models/train; without them that route answers 503. */
+  readonly training?: ModelTrainingJobs | undefined;
   readonly store: EventStore;
   readonly token: ApiToken;
   /** 'loopback' (default): reads need no token from 127.0.0.1/::1 only; 'token': every route needs it; 'open': reads never do. */
@@ -70,7 +72,7 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
 
   const routes = [
     ...apiRoutes({
-      read: options.read, commands: options.commands, backtests: options.backtests, store: options.store, startedAt: Date.now(),
+      read: options.read, commands: options.commands, backtests: options.backtests, training: options.training, store: options.store, startedAt: Date.now(),
       metricsText: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     }),
     ...(options.extraRoutes ?? []),
@@ -116,7 +118,7 @@ export function createApiApp(options: ApiOptions): { app: express.Express; regis
   app.get(`${API_BASE}/openapi.json`, (_req, res) => { res.json(doc); });
 
   // Routes whose answers depend only on the read models (not the clock, the event store or the job runner).
-  const cacheable = new Set(['/instruments', '/bars', '/signals', '/orders', '/orders/:clientOrderId', '/positions', '/pnl', '/equity/:account', '/strategies', '/strategies/:strategyId', '/risk', '/dead-letters']);
+  const cacheable = new Set(['/instruments', '/bars', '/signals', '/orders', '/orders/:clientOrderId', '/positions', '/pnl', '/equity/:account', '/strategies', '/strategies/:strategyId', '/risk', '/dead-letters', '/models', '/models/:family', '/experiments']);
   const cache = options.readVersion ? new ResponseCache(options.readVersion) : null;
 
   const router = express.Router();

@@ -3,6 +3,7 @@ import type { Projection } from '../projection.ts';
 import { auditProjection } from './audit.ts';
 import { barsProjection } from './bars.ts';
 import { instrumentsProjection } from './instruments.ts';
+import { modelsProjection } from './models.ts';
 import { ordersProjection } from './orders.ts';
 import { positionsProjection } from './positions.ts';
 import { riskProjection } from './risk.ts';
@@ -10,5 +11,5 @@ import { signalsProjection } from './signals.ts';
 import { strategiesProjection } from './strategies.ts';
 
 export const defaultProjections: readonly Projection[] = [
-  instrumentsProjection, barsProjection, signalsProjection, ordersProjection, positionsProjection, strategiesProjection, riskProjection, auditProjection,
+  instrumentsProjection, barsProjection, signalsProjection, ordersProjection, positionsProjection, strategiesProjection, riskProjection, modelsProjection, auditProjection,
 ];
