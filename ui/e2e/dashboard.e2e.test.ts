@@ -1,4 +1,4 @@
-// The dashboard in real Chromium against `qts start`: live chart and fills, backtests, strategies, kill switch, audit, languages, and speed.
+// The dashboard in real Chromium against `qts start`: live chart and fills, backtests, strategies, kill switch, audit, the Models page, languages, and speed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -184,6 +184,17 @@ describe('dashboard', () => {
       expect(types).toContain('OrderFilled');
     }, { timeoutMs: 15_000 });
     await shot('audit');
+  });
+
+  it('opens the Models page: a fresh system has no model families yet, says so, and shows the training form', async () => {
+    await go('models');
+    await expect.poll(() => page.locator('[data-testid=models-empty], [data-family], [data-testid=models-error]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=models-error]').count()).toBe(0);
+    expect(await api<unknown[]>('/models')).toEqual([]);
+    await expect(page.textContent('[data-testid=models-empty]')).resolves.toContain('No models yet');
+    expect(await page.locator('[data-testid=train-form] select[name=model] option').allTextContents()).toEqual(['lstm', 'transformer', 'xgboost', 'ensemble']);
+    await shot('models');
+    expect(pageErrors).toEqual([]);
   });
 
   it('switches to Korean with Korean number and date formats, and to the light theme', async () => {
