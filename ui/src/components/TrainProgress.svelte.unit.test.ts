@@ -11,7 +11,7 @@ const job = (patch: Partial<TrainJobView>): TrainJobView => ({
   jobId: 'j1', status: 'running', model: 'transformer', instrument: 'ETH/USDT', timeframe: '1h', epoch: null, epochs: null, loss: null,
   version: null, metrics: null, error: null, submittedAt: 1, finishedAt: null, ...patch,
 });
-const run = (j: TrainJobView | null, error: string | null = null): TrainingRun => ({ jobId: 'j1', request: { model: 'transformer', instrument: 'ETH/USDT', timeframe: '1h', epochs: 50 }, job: j, error });
+const run = (j: TrainJobView | null, error: string | null = null, losses: number[] = []): TrainingRun => ({ jobId: 'j1', request: { model: 'transformer', instrument: 'ETH/USDT', timeframe: '1h', epochs: 50 }, job: j, error, losses });
 
 let apps: ReturnType<typeof mount>[] = [];
 function render(r: TrainingRun): HTMLElement {
@@ -30,6 +30,12 @@ describe('TrainProgress', () => {
     expect([bar.value, bar.max]).toEqual([37, 50]);
     expect(el.querySelector('[data-testid=train-epoch]')!.textContent!.replace(/\s+/g, ' ')).toBe('에포크 37/50 · 손실 1,234.5679');
     expect(el.querySelector('[data-testid=train-status]')!.textContent).toBe('실행 중');
+    expect(el.querySelector('[data-testid=loss-curve]')).toBeNull();
+  });
+
+  it('draws the losses seen so far as a curve scaled to their range, highest loss at the top', () => {
+    const el = render(run(job({ epoch: 3, epochs: 50, loss: 0.5 }), null, [0.7, 0.6, 0.5]));
+    expect(el.querySelector('[data-testid=loss-curve] polyline')!.getAttribute('points')).toBe('0.0,2.0 60.0,12.0 120.0,22.0');
   });
 
   it('shows an open bar while queued or when the model reports no epochs (xgboost)', () => {

@@ -32,7 +32,11 @@ export class ModelsView {
   }
 }
 
-export interface TrainingRun { readonly jobId: string; readonly request: TrainRequest; job: TrainJobView | null; error: string | null }
+export interface TrainingRun {
+  readonly jobId: string; readonly request: TrainRequest; job: TrainJobView | null; error: string | null;
+  /** The loss at each epoch this tab saw, for the run's loss curve (an ensemble restarts its epochs per member). */
+  losses: readonly number[];
+}
 
 /** Training runs of this tab, newest first: submitted through the API and polled until succeeded or failed. */
 export class TrainingJobs {
@@ -51,7 +55,7 @@ export class TrainingJobs {
   /** Submits; throws ApiError (400 names the field, 503 when training is unavailable) before anything is queued. */
   async submit(request: TrainRequest): Promise<string> {
     const { jobId } = await submitTraining(this.token, request);
-    this.#runs = [{ jobId, request, job: null, error: null }, ...this.#runs];
+    this.#runs = [{ jobId, request, job: null, error: null, losses: [] }, ...this.#runs];
     void this.#poll(jobId);
     return jobId;
   }
@@ -61,7 +65,7 @@ export class TrainingJobs {
       try {
         const job = await getTrainingJob(jobId);
         failures = 0;
-        this.#update(jobId, { job });
+        this.#observe(jobId, job);
         if (job.status === 'succeeded' || job.status === 'failed') { this.#finished(jobId); return; }
       } catch (e) {
         // A restarted API forgets its jobs (404); other errors are retried a while, as a dropped connection would be.
@@ -69,6 +73,13 @@ export class TrainingJobs {
       }
       await new Promise((r) => setTimeout(r, this.pollMs));
     }
+  }
+
+  #observe(jobId: string, job: TrainJobView): void {
+    const run = this.#runs.find((r) => r.jobId === jobId);
+    const prev = run?.job;
+    const advanced = job.loss !== null && Number.isFinite(job.loss) && job.epoch !== null && (job.epoch !== prev?.epoch || job.model !== prev?.model);
+    this.#update(jobId, { job, ...(advanced && run ? { losses: [...run.losses, job.loss!] } : {}) });
   }
 
   #finished(jobId: string): void {

@@ -5,7 +5,7 @@ import { ModelsView, TrainingJobs, type TrainingRun } from './models.svelte.ts';
 import { ApiToken } from './token.svelte.ts';
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const job = (status: string, epoch: number | null) => ({ jobId: 'j1', status, model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epoch, epochs: 5, loss: 0.69, version: status === 'succeeded' ? 'lstm-btcusdt-5m@2' : null, metrics: null, error: null, submittedAt: 1, finishedAt: null });
+const job = (status: string, epoch: number | null, loss: number | null = null) => ({ jobId: 'j1', status, model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epoch, epochs: 5, loss, version: status === 'succeeded' ? 'lstm-btcusdt-5m@2' : null, metrics: null, error: null, submittedAt: 1, finishedAt: null });
 function token(): ApiToken { const t = new ApiToken(null); t.set('t'); return t; }
 
 /** Answers each GET of the job with the next of `answers` (a status code alone is an error answer). */
@@ -22,7 +22,7 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe('TrainingJobs', () => {
   it('polls through a dropped answer until the job succeeds, then reports the finished run once', async () => {
-    polling([job('queued', null), 502, job('running', 3), job('succeeded', 5)]);
+    polling([job('queued', null), job('running', 1, 0.7), 502, job('running', 1, 0.7), job('running', 3, 0.6), job('succeeded', 5, 0.5)]);
     const finished: TrainingRun[] = [];
     const jobs = new TrainingJobs(token(), (r) => finished.push(r), 1);
     expect(await jobs.submit({ model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epochs: 5 })).toBe('j1');
@@ -30,6 +30,8 @@ describe('TrainingJobs', () => {
     await expect.poll(() => finished.length).toBe(1);
     expect(finished[0]!.job?.version).toBe('lstm-btcusdt-5m@2');
     expect(jobs.runs.map((r) => [r.job?.status, r.error])).toEqual([['succeeded', null]]);
+    // One loss per epoch seen: a repeated reading is not a new point.
+    expect(jobs.runs[0]!.losses).toEqual([0.7, 0.6, 0.5]);
     expect(jobs.active).toBe(false);
   });
 
