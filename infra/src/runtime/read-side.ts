@@ -17,6 +17,7 @@ import { readModelSchema, type RuntimeConfig, type Secrets } from './config.ts';
 import type { Infrastructure } from './compose.ts';
 import type { Logger } from './log.ts';
 import { publishingStore } from './publishing-store.ts';
+import { trainingJobsFor } from './training-jobs.ts';
 import { followBooks } from '../observability/book-feed.ts';
 
 export interface ReadSide {
@@ -69,18 +70,21 @@ export async function startReadSide(
   const deadLetters = 'tail' in infra.bus
     ? { bus: infra.bus as unknown as RawTopics, onError: (e: unknown) => log.error({ err: e, worker: 'projector' }, 'storing a dead letter failed; retrying') }
     : null;
+  // POST /models/train: each run in a child process; bars read from and versions appended to this system's store.
+  const training = parts.api ? trainingJobsFor(config, commandStore, clock, uuidv7Ids, apiLog.child({ component: 'training' })) : null;
   const books = parts.api ? followBooks(infra.store, infra.metrics, { startingCash: { [config.account]: config.cash }, defaultAccount: config.account }, log) : null;
 
   if (parts.projector && parts.api) {
     // One process: projector, REST API, live websocket feed and dashboard share the port and the commits.
     const served = await serveReadSide({
       db, store: commandStore, token: token!, host: config.api.host, port: config.api.port, api: apiOptions, projector: { projections, onError }, clock,
-      ...(deadLetters ? { deadLetters } : {}),
+      ...(deadLetters ? { deadLetters } : {}), ...(training ? { training } : {}),
     });
     serveDashboard(served.api.server);
     return {
       api: served.api, generatedToken: token!.generated, projector: served.running,
       async close() {
+        await training?.close();
         await books?.close();
         await served.close();
         if (owned) await database.close();
@@ -104,7 +108,7 @@ export async function startReadSide(
     const backtests = inProcessBacktestJobs({ run: barsBacktestRunner(barsFromReadModels(read)), clock, ids: uuidv7Ids });
     const commands = eventStoreCommands({ store: commandStore, clock, ids: uuidv7Ids, backtests });
     api = await startApiServer({
-      read, commands, backtests, store: infra.store, token, host: config.api.host, port: config.api.port, ...apiOptions,
+      read, commands, backtests, ...(training ? { training } : {}), store: infra.store, token, host: config.api.host, port: config.api.port, ...apiOptions,
       ...(unlisten ? { readVersion: (route: string) => versions.of(route) } : {}),
     });
     serveDashboard(api.server);
@@ -112,6 +116,7 @@ export async function startReadSide(
   return {
     api, generatedToken: token?.generated ?? null, projector: running,
     async close() {
+      await training?.close();
       await books?.close();
       await api?.close();
       await unlisten?.();

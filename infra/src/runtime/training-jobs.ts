@@ -6,44 +6,23 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { ValidationError, type Clock, type EventStore } from '@qts/core';
-import { Conflict } from '@qts/adapters';
+import { Conflict, type ModelTrainingJobs, type TrainJobView } from '@qts/adapters';
 import type { ModelRegistry } from '@qts/adapters/ml';
 import { catalog, Instrument, Timeframe, type BarClosed, type IdGenerator } from '@qts/schemas';
 import type { RuntimeConfig } from './config.ts';
 import type { Logger } from './log.ts';
 
-// Structurally the contract's port (adapters/src/http/ports.ts ModelTrainingJobs, schemas TrainRequest/TrainJobView).
-export interface TrainRequest {
-  model: 'lstm' | 'transformer' | 'xgboost' | 'ensemble';
-  instrument: string;
-  timeframe: string;
-  from?: number | undefined;
-  to?: number | undefined;
-  horizon?: number | undefined;
-  epochs?: number | undefined;
-  seed?: number | undefined;
-  promote?: boolean | undefined;
-}
-
-export interface TrainJobView {
-  jobId: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  model: string;
-  instrument: string;
-  timeframe: string;
-  epoch: number | null;
-  epochs: number | null;
-  loss: number | null;
-  version: string | null;
-  metrics: Record<string, number | null> | null;
-  error: string | null;
-  submittedAt: number;
-  finishedAt: number | null;
-}
-
-export interface ModelTrainingJobs {
-  submit(request: TrainRequest, by: string): Promise<{ jobId: string }>;
-  get(jobId: string): Promise<TrainJobView | null>;
+/** What a caller may send: the API's TrainRequest, or a looser one that submit() checks itself. */
+export interface TrainInput {
+  readonly model: string;
+  readonly instrument: string;
+  readonly timeframe: string;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+  readonly horizon?: number | undefined;
+  readonly epochs?: number | undefined;
+  readonly seed?: number | undefined;
+  readonly promote?: boolean | undefined;
 }
 
 /** What a job can run: the contract's ranges, and a timeframe of bars (not ticks). */
@@ -55,7 +34,7 @@ const Runnable = z.object({
   to: z.number().int().positive().optional(),
   horizon: z.number().int().min(1).max(500).default(4),
   epochs: z.number().int().min(1).max(1000).default(10),
-  seed: z.number().int().min(0).max(2 ** 31).default(1),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
   promote: z.boolean().default(false),
 }).refine((r) => r.from === undefined || r.to === undefined || r.from < r.to, { path: ['to'], message: 'must be after from' });
 type Runnable = z.infer<typeof Runnable>;
@@ -80,6 +59,8 @@ export interface TrainingJobsOptions {
 }
 
 export interface TrainingJobs extends ModelTrainingJobs {
+  /** Validates and queues a run; ValidationError naming the field for a request it cannot run, Conflict when the queue is full. */
+  submit(request: TrainInput, by: string): Promise<{ jobId: string }>;
   /** Resolves when no job runs or waits (tests, shutdown). */
   idle(): Promise<void>;
   /** Fails the waiting jobs, kills the running process, and waits for it. */
@@ -313,7 +294,7 @@ export function progressOf(line: string): EpochProgress | null {
  * The job's progress after a reported epoch: a network's own epochs; an ensemble's members as one run
  * (LSTM epochs, then Transformer epochs, then the trees as one step); none for trees alone (null).
  */
-export function jobProgress(request: { readonly model: TrainRequest['model']; readonly epochs: number }, p: EpochProgress): Pick<TrainJobView, 'epoch' | 'epochs' | 'loss'> | null {
+export function jobProgress(request: { readonly model: Runnable['model']; readonly epochs: number }, p: EpochProgress): Pick<TrainJobView, 'epoch' | 'epochs' | 'loss'> | null {
   if (request.model === 'xgboost') return null;
   if (request.model !== 'ensemble') return { epoch: p.epoch, epochs: p.epochs, loss: p.loss };
   const e = request.epochs;
