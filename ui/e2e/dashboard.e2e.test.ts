@@ -1,4 +1,4 @@
-// The dashboard in real Chromium against `qts start`: live chart and fills, backtests, strategies, kill switch, audit, the Models page, languages, and speed.
+// The dashboard in real Chromium against `qts start`: live chart and fills, backtests, strategies, kill switch, audit, models, languages, and speed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -193,7 +193,66 @@ describe('dashboard', () => {
     expect(await api<unknown[]>('/models')).toEqual([]);
     await expect(page.textContent('[data-testid=models-empty]')).resolves.toContain('No models yet');
     expect(await page.locator('[data-testid=train-form] select[name=model] option').allTextContents()).toEqual(['lstm', 'transformer', 'xgboost', 'ensemble']);
+    await shot('models-empty');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('trains an LSTM from the Models page with a progress bar over epochs and loss, then promotes and retires the new version with a reason', { timeout: 180_000 }, async () => {
+    // An LSTM with a 32-bar window needs 244 bars: wait for the whole replay (400) to be recorded.
+    await eventually(async () => {
+      const instruments = await api<{ instrument: string; lastTs: number | null }[]>('/instruments');
+      expect(instruments.find((i) => i.instrument === 'BTC/USDT')?.lastTs).toBe(sys.lastBarClose);
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    // Every progress reading the page shows, kept by the page itself (the bar moves between our polls).
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __trainSeen: string[] }).__trainSeen = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector<HTMLProgressElement>('[data-testid=train-progress]');
+        const text = document.querySelector('[data-testid=train-epoch]')?.textContent?.replace(/\s+/g, ' ').trim();
+        const reading = bar && text ? `${bar.value}/${bar.max} ${text}` : null;
+        if (reading && seen.at(-1) !== reading) seen.push(reading);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await page.selectOption('[data-testid=train-form] select[name=model]', 'lstm');
+    await page.fill('[data-testid=train-form] input[name=instrument]', 'BTC/USDT');
+    await page.fill('[data-testid=train-form] input[name=timeframe]', '5m');
+    await page.fill('[data-testid=train-form] input[name=epochs]', '20');
+    await page.click('[data-testid=train-form] button[type=submit]');
+    const run = page.locator('.train-run').first();
+    await expect.poll(() => run.getAttribute('data-status'), { timeout: 150_000, interval: 250 }).toMatch(/succeeded|failed/);
+    expect(await run.getAttribute('data-status'), (await run.textContent()) ?? '').toBe('succeeded');
+    const seen = await page.evaluate(() => (window as unknown as { __trainSeen: string[] }).__trainSeen);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const reading of seen) expect(reading).toMatch(/^(\d+)\/20 Epoch \1\/20 · Loss \d\.\d{4}$/);
+    // Two or more epochs seen: the run keeps its loss curve.
+    if (seen.length >= 2) expect(await run.locator('[data-testid=loss-curve] polyline').count()).toBe(1);
+
+    const version = (await run.locator('[data-testid=train-version]').textContent())!;
+    expect(version).toMatch(/^lstm-btcusdt-5m@\d+$/);
+    const row = page.locator(`tr[data-version="${version}"]`);
+    await expect.poll(() => row.locator('[data-testid=model-status]').textContent(), { timeout: 15_000 }).toBe('challenger');
+    expect(await row.locator('td[data-metric=accuracy]').textContent()).toMatch(/^\d{1,3}\.\d\d%$/);
+    expect(await row.locator('td[data-metric=logLoss]').textContent()).toMatch(/^\d\.\d{4}$/);
+
+    await row.locator('[data-testid=promote]').click();
+    await expect(page.textContent('[data-testid=reason-message]')).resolves.toContain(version);
+    await page.fill('[data-testid=reason-input]', 'promoted by the dashboard e2e test');
+    await page.click('[data-testid=reason-ok]');
+    await expect.poll(() => row.locator('[data-testid=model-status]').textContent(), { timeout: 15_000 }).toBe('champion');
+    const family = version.split('@')[0]!;
+    expect((await api<{ champion: string | null }>(`/models/${family}`)).champion).toBe(version);
+    await page.waitForTimeout(300);
     await shot('models');
+
+    await row.locator('[data-testid=retire]').click();
+    await page.fill('[data-testid=reason-input]', 'retired by the dashboard e2e test');
+    await page.click('[data-testid=reason-ok]');
+    await expect.poll(() => row.locator('[data-testid=model-status]').textContent(), { timeout: 15_000 }).toBe('retired');
+    const retired = await api<{ champion: string | null; versions: { version: string; retireReason: string | null }[] }>(`/models/${family}`);
+    expect(retired.champion).toBeNull();
+    expect(retired.versions.find((v) => v.version === version)?.retireReason).toBe('retired by the dashboard e2e test');
+    expect(await row.locator('[data-testid=promote], [data-testid=retire]').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 
