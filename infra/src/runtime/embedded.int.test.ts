@@ -58,7 +58,8 @@ describe('embedded system on recorded data', () => {
     venue: { slippageBps: 2, makerFeeBps: 2, takerFeeBps: 10 },
   });
 
-  it('trades the replay exactly as a backtest of the same bars does', async () => {
+  // The waits inside add up past vitest's default 60 s: on a loaded 2-core machine the replay runs 5x slower.
+  it('trades the replay exactly as a backtest of the same bars does', { timeout: 240_000 }, async () => {
     const { infra, system } = await start(configFor(mkdtempSync(join(tmpdir(), 'qts-emb-'))));
     await system.replayDone;
     await eventually(() => expect(system.executor!.books()['BTC/USDT']!.tradedThrough).toBe(lastClose), { timeoutMs: 60_000 });
@@ -80,7 +81,7 @@ describe('embedded system on recorded data', () => {
     expect(control).toMatchObject([{ type: 'StrategyStarted', data: { kind: 'sma-cross', by: 'config', params: { fast: 10, slow: 30 } } }]);
   });
 
-  it('resumes after a stop mid-replay with no event twice and the same final books', async () => {
+  it('resumes after a stop mid-replay with no event twice and the same final books', { timeout: 240_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'qts-emb-'));
     const first = await start(configFor(dataDir, 400));
     await eventually(() => expect(first.system.executor!.books()['BTC/USDT']?.tradedThrough ?? 0).toBeGreaterThan(series.openTime[series.length / 2 | 0]!), { timeoutMs: 60_000 });
