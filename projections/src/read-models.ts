@@ -30,6 +30,16 @@ export function decodeCursor<T extends readonly ('string' | 'number')[]>(cursor:
   return v as never;
 }
 
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it); else m.set(k, [it]);
+  }
+  return m;
+}
+
 function pageOf<R, T>(rows: R[], limit: number, view: (r: R) => T, key: (r: R) => (string | number)[]): Page<T> {
   const more = rows.length > limit;
   const items = (more ? rows.slice(0, limit) : rows).map(view);
@@ -157,8 +167,8 @@ export function createReadModels(db: ReadDb, store?: EventStore): ReadModels {
 
     async models() {
       const families = await db.selectFrom('model_families').selectAll().orderBy('family').execute();
-      const versions = await db.selectFrom('models').selectAll().orderBy('family').orderBy('number', 'desc').execute();
-      return families.map((f) => familyView(f, versions.filter((v) => v.family === f.family)));
+      const versions = groupBy(await db.selectFrom('models').selectAll().orderBy('family').orderBy('number', 'desc').execute(), (v) => v.family);
+      return families.map((f) => familyView(f, versions.get(f.family) ?? []));
     },
 
     async model(family) {
@@ -174,7 +184,8 @@ export function createReadModels(db: ReadDb, store?: EventStore): ReadModels {
       if (rows.length === 0) return [];
       const variants = await db.selectFrom('experiment_variants').selectAll().where('experiment_id', 'in', rows.map((r) => r.experiment_id))
         .orderBy('experiment_id').orderBy('ordinal').orderBy('version').execute();
-      return rows.map((r) => experimentView(r, variants.filter((v) => v.experiment_id === r.experiment_id)));
+      const byExperiment = groupBy(variants, (v) => v.experiment_id);
+      return rows.map((r) => experimentView(r, byExperiment.get(r.experiment_id) ?? []));
     },
 
     async checkpoints() {

@@ -86,17 +86,16 @@ export const modelsProjection = defineProjection({
     const experimentIds = new Set<string>();
     for (const { event: e } of events) {
       const d = e.data as { family: string; version?: string; experimentId?: string };
-      families.add(d.family);
-      if (e.type.startsWith('Model')) versions.add(d.version!);
-      else experimentIds.add(d.experimentId!);
+      // A batch of experiment signals (the frequent case) reads and writes only its experiments' variant rows.
+      if (e.type.startsWith('Model')) { families.add(d.family); versions.add(d.version!); } else experimentIds.add(d.experimentId!);
     }
-    if (families.size === 0) return;
+    if (families.size === 0 && experimentIds.size === 0) return;
     const models = new Map<string, ModelTable>();
     const fams = new Map<string, ModelFamilyTable>();
     const exps = new Map<string, ExperimentTable>();
     const variants = new Map<string, ExperimentVariantTable>();
     if (versions.size > 0) for (const r of await trx.selectFrom('models').selectAll().where('version', 'in', [...versions]).execute()) models.set(r.version, r);
-    for (const r of await trx.selectFrom('model_families').selectAll().where('family', 'in', [...families]).execute()) fams.set(r.family, r);
+    if (families.size > 0) for (const r of await trx.selectFrom('model_families').selectAll().where('family', 'in', [...families]).execute()) fams.set(r.family, r);
     if (experimentIds.size > 0) {
       for (const r of await trx.selectFrom('experiments').selectAll().where('experiment_id', 'in', [...experimentIds]).execute()) exps.set(r.experiment_id, r);
       for (const r of await trx.selectFrom('experiment_variants').selectAll().where('experiment_id', 'in', [...experimentIds]).execute()) variants.set(variantKey(r.experiment_id, r.version), r);
