@@ -137,7 +137,8 @@ describe('POST /models/:version/promote and /retire', () => {
     });
     await eventually(async () => expect((await call('GET', '/models', { token: null })).json[0].champion).toBe(v(1)));
 
-    const retired = await call('POST', `/models/${v(1)}/retire`, { body: { reason: 'stale' } });
+    // As a browser client sends it: the version percent-encoded ('@' as %40).
+    const retired = await call('POST', `/models/${encodeURIComponent(v(1))}/retire`, { body: { reason: 'stale' } });
     expect(retired.json).toMatchObject({ version: v(1), event: 'ModelRetired' });
     await eventually(async () => {
       const fam = (await call('GET', `/models/${FAMILY}`, { token: null })).json;
