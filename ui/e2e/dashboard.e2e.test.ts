@@ -197,7 +197,7 @@ describe('dashboard', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('trains an LSTM from the Models page with a progress bar over epochs and loss, then promotes and retires the new version with a reason', { timeout: 180_000 }, async () => {
+  it('trains an LSTM from the Models page (a bad field refused first) with a progress bar over epochs and loss, then promotes and retires the new version with a reason', { timeout: 180_000 }, async () => {
     // An LSTM with a 32-bar window needs 244 bars: wait for the whole replay (400) to be recorded.
     await eventually(async () => {
       const instruments = await api<{ instrument: string; lastTs: number | null }[]>('/instruments');
@@ -216,7 +216,14 @@ describe('dashboard', () => {
     });
     await page.selectOption('[data-testid=train-form] select[name=model]', 'lstm');
     await page.fill('[data-testid=train-form] input[name=instrument]', 'BTC/USDT');
+    // Ticks are not bars: the API refuses the field, and the form shows it under that field.
+    await page.fill('[data-testid=train-form] input[name=timeframe]', 'tick');
+    await page.click('[data-testid=train-form] button[type=submit]');
+    await expect.poll(() => page.textContent('[data-testid=train-message]')).toMatch(/^400 ValidationError/);
+    expect((await page.textContent('.error[data-field=timeframe]'))!.length).toBeGreaterThan(0);
+    expect(await page.locator('.train-run').count()).toBe(0);
     await page.fill('[data-testid=train-form] input[name=timeframe]', '5m');
+    expect(await page.locator('.error[data-field=timeframe]').count()).toBe(0);
     await page.fill('[data-testid=train-form] input[name=epochs]', '20');
     await page.click('[data-testid=train-form] button[type=submit]');
     const run = page.locator('.train-run').first();

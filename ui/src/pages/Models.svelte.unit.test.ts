@@ -241,6 +241,9 @@ describe('Models page', () => {
     await expect.poll(() => text('.error[data-field=instrument]')).toBe('no bars recorded for DOGE/USDT 5m');
     expect(text('[data-testid=train-message]')).toBe('400 ValidationError: no bars recorded');
 
+    type(form.querySelector<HTMLInputElement>('input[name=instrument]'), 'BTC/USDT');
+    expect(q('.error[data-field=instrument]')).toBeNull();
+
     answer = { status: 503, body: { error: { kind: 'Unavailable', message: 'this API process runs no training jobs' } } };
     form.requestSubmit();
     await expect.poll(() => text('[data-testid=train-message]')).toBe('Training is not available in this API process: run `npm run qts -- train` instead. 503 Unavailable: this API process runs no training jobs');
