@@ -277,6 +277,12 @@ describe('dashboard', () => {
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
     await page.waitForTimeout(300);
     await shot('live-light');
+    // The Models page in Korean: the version retired above, its metrics and trained time in Korean formats.
+    await go('models');
+    await expect.poll(() => page.locator('[data-family] [data-testid=model-status]').first().textContent(), { timeout: 15_000 }).toBe('폐기됨');
+    expect(await page.locator('[data-family] tr[data-version] td:nth-child(4)').first().textContent()).toMatch(/^\d{2}\. \d{1,2}\. \d{1,2}\. (오전|오후)/);
+    expect(await page.locator('[data-family] th[data-metric-head=accuracy]').textContent()).toBe('정확도');
+    await shot('models-ko-light');
     await page.click('[data-testid=theme]');
     await page.selectOption('[data-testid=lang]', 'en');
     await expect(page.textContent('nav a[data-page=live]')).resolves.toBe('Live');
