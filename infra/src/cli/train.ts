@@ -82,6 +82,12 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--progress <format>', 'progress on stderr: a bar, or one JSON line per epoch {"progress":{model,epoch,epochs,loss}} for a program to read').choices(['bar', 'json']).default('bar'))
     .option('--export <file>', 'also write the model artifact to this file (another process can register it)')
     .action(async (flags: TrainFlags) => {
+      // Started over IPC by another process (the API's training jobs): stop when it goes away rather than train for nobody.
+      if (process.channel) {
+        process.channel.unref();
+        process.once('disconnect', () => process.exit(130));
+        if (!process.connected) process.exit(130);
+      }
       process.exitCode = await train(flags);
     });
 }

@@ -1,4 +1,5 @@
 // Training jobs as the API runs them: `qts train` in a child process over the store's recorded bars, one at a time, a bounded queue, clear refusals and failures, a clean stop.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,5 +73,44 @@ describe('childProcessTrainingJobs', () => {
     expect(await jobs.get(long.jobId)).toMatchObject({ status: 'failed', error: 'the API stopped while the model trained' });
     expect(await jobs.get(next.jobId)).toMatchObject({ status: 'failed', error: 'the API stopped before the job ran' });
     await expect(jobs.submit({ model: 'xgboost', instrument: 'BTC/USDT', timeframe: '5m' }, 'test')).rejects.toThrow(Conflict);
+  }, 60_000);
+});
+
+describe('a training process', () => {
+  it('stops when the process that started it dies without stopping it (no training for nobody)', async () => {
+    const csv = resolve(import.meta.dirname, '../../data/sample/BTCUSDT-5m.csv');
+    const cli = resolve(import.meta.dirname, '../cli/main.ts');
+    const args = ['--import', 'tsx', cli, 'train', '--model', 'lstm', '--data', csv, '--instrument', 'BTC/USDT', '--epochs', '1000', '--no-register', '--progress', 'json'];
+    // A stand-in for the API process: starts `qts train` as the training jobs do (an IPC channel) and reports its pid. The child's
+    // stderr goes to a file, so that only the IPC channel tells it its parent died (a closed pipe would break its next write anyway).
+    const log = join(await mkdtemp(join(tmpdir(), 'qts-train-orphan-')), 'stderr.txt');
+    const parent = spawn(process.execPath, ['-e', `
+      const fd = require('node:fs').openSync(${JSON.stringify(log)}, 'w');
+      const c = require('node:child_process').spawn(process.execPath, ${JSON.stringify(args)}, { cwd: ${JSON.stringify(resolve(import.meta.dirname, '../../..'))}, stdio: ['ignore', 'ignore', fd, 'ipc'] });
+      console.log(c.pid);
+      setInterval(() => {}, 1000);
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const pid = await eventually(() => {
+      expect(out).toMatch(/^\d+\n/);
+      return Number(out.trim());
+    });
+    try {
+      await eventually(() => expect(readFileSync(log, 'utf8')).toContain('{"progress":'), { timeoutMs: 45_000, intervalMs: 100 });
+      parent.kill('SIGKILL');
+      await eventually(() => expect(alive(pid)).toBe(false), { timeoutMs: 10_000 });
+    } finally {
+      parent.kill('SIGKILL');
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
   }, 60_000);
 });

@@ -241,8 +241,9 @@ function trainInChild(job: Job, dir: string, started: (c: ChildProcess) => void,
     '--horizon', String(r.horizon), '--epochs', String(r.epochs), '--seed', String(r.seed),
     '--no-register', '--json', '--progress', 'json', '--export', join(dir, 'artifact.json'),
   ];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, QTS_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, QTS_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   started(child);
+  // The IPC channel carries nothing: it closes when this process dies, and the child then stops (see qts train).
   // Training yields the CPU to the API and the workers when they need it.
   try {
     if (child.pid !== undefined) setPriority(child.pid, 10);
