@@ -206,6 +206,7 @@ describe('Models page', () => {
     select.value = 'lstm';
     select.dispatchEvent(new Event('change', { bubbles: true }));
     type(form.querySelector<HTMLInputElement>('input[name=epochs]'), '20');
+    type(form.querySelector<HTMLInputElement>('input[name=from]'), '2023-01-01');
     const promote = form.querySelector<HTMLInputElement>('input[name=promote]')!;
     promote.click();
     flushSync();
@@ -214,7 +215,7 @@ describe('Models page', () => {
     expect(q<HTMLProgressElement>('[data-testid=train-progress]')!.max).toBe(20);
     expect(text('[data-testid=train-epoch]')).toBe('Epoch 3/20 · Loss 0.6931');
     expect(text('[data-testid=train-status]')).toBe('running');
-    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epochs: 20, horizon: 4, promote: true });
+    expect(calls.find((c) => c.method === 'POST')!.body).toEqual({ model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epochs: 20, horizon: 4, seed: 1, promote: true, from: Date.UTC(2023, 0, 1) });
     looked = true;
 
     await expect.poll(() => text('[data-testid=train-version]')).toBe('xgb-btcusdt-5m@4');
@@ -236,6 +237,14 @@ describe('Models page', () => {
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
 
     type(form.querySelector<HTMLInputElement>('input[name=horizon]'), '4');
+    // A data range that ends before it starts is caught here too.
+    type(form.querySelector<HTMLInputElement>('input[name=from]'), '2024-03-02');
+    type(form.querySelector<HTMLInputElement>('input[name=to]'), '2024-03-01');
+    expect(text('.error[data-field=to]')).toBe('must be after from');
+    form.requestSubmit();
+    flushSync();
+    expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
+    type(form.querySelector<HTMLInputElement>('input[name=to]'), '');
     type(form.querySelector<HTMLInputElement>('input[name=instrument]'), 'DOGE/USDT');
     form.requestSubmit();
     await expect.poll(() => text('.error[data-field=instrument]')).toBe('no bars recorded for DOGE/USDT 5m');
