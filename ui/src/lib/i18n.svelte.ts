@@ -31,6 +31,7 @@ const en = {
   m_accuracy: 'Accuracy', m_logLoss: 'Log loss', m_rocAuc: 'ROC AUC', m_baseRate: 'Base rate', m_backtestReturn: 'BT return', m_buyAndHoldReturn: 'Buy & hold',
   m_backtestSharpe: 'BT Sharpe', m_backtestMaxDrawdown: 'BT max DD', m_backtestTrades: 'BT trades', m_testSamples: 'Test samples', m_trainSamples: 'Train samples',
   s_hitRate: 'Hit rate', s_meanReturn: 'Mean return',
+  v_required: 'required', v_wholeBetween: 'must be a whole number between {min} and {max}', v_afterFrom: 'must be after from',
 };
 type Key = keyof typeof en;
 const ko: Record<Key, string> = {
@@ -65,6 +66,7 @@ const ko: Record<Key, string> = {
   m_accuracy: '정확도', m_logLoss: '로그 손실', m_rocAuc: 'ROC AUC', m_baseRate: '기준 비율', m_backtestReturn: '백테스트 수익률', m_buyAndHoldReturn: '단순 보유',
   m_backtestSharpe: '백테스트 샤프', m_backtestMaxDrawdown: '백테스트 최대 낙폭', m_backtestTrades: '백테스트 거래', m_testSamples: '검증 표본', m_trainSamples: '학습 표본',
   s_hitRate: '적중률', s_meanReturn: '평균 수익률',
+  v_required: '필수 항목입니다', v_wholeBetween: '{min}에서 {max} 사이의 정수여야 합니다', v_afterFrom: '시작보다 뒤여야 합니다',
 };
 const tables = { en, ko } as const;
 export type Lang = keyof typeof tables;

@@ -232,6 +232,11 @@ describe('Models page', () => {
     const form = q<HTMLFormElement>('[data-testid=train-form]')!;
     type(form.querySelector<HTMLInputElement>('input[name=horizon]'), '900');
     expect(text('.error[data-field=horizon]')).toBe('must be a whole number between 1 and 500');
+    i18n.lang = 'ko';
+    flushSync();
+    expect(text('.error[data-field=horizon]')).toBe('1에서 500 사이의 정수여야 합니다');
+    i18n.lang = 'en';
+    flushSync();
     form.requestSubmit();
     flushSync();
     expect(calls.filter((c) => c.method === 'POST')).toEqual([]);
