@@ -159,6 +159,25 @@ export function projectorContract(name: string, open: () => Promise<TestDb>): vo
       });
     });
 
+    it('models: signals recorded before their experiment start still count, and a promotion of a family never trained still names its champion', async () => {
+      await withProjector(async (p, db) => {
+        const f = eventFactory(9);
+        const at = f.start;
+        const sig = (version: string, traded: boolean) => f.add('ExperimentSignalRecorded', { experimentId: 'late', family: 'fam', version, instrument: 'BTC/USDT', direction: 'long', probability: 0.7, price: 1, asOf: at, traded }, at);
+        sig('fam@2', false);
+        f.add('ModelPromoted', { version: 'fam@2', family: 'fam', reason: 'r', by: 'ops', ts: at + 1 }, at + 1);
+        f.add('ExperimentStarted', { experimentId: 'late', family: 'fam', mode: 'split', champion: 'fam@1', variants: [{ version: 'fam@1', share: 0.3 }, { version: 'fam@2', share: 0.7 }], ts: at + 2 }, at + 2);
+        sig('fam@2', true);
+        await p.project(f.events);
+        expect(await db.selectFrom('experiment_variants').select(['version', 'role', 'share']).orderBy('ordinal').execute())
+          .toEqual([{ version: 'fam@1', role: 'champion', share: 0.3 }, { version: 'fam@2', role: 'challenger', share: 0.7 }]);
+        const counts = await db.selectFrom('experiment_variants').select(['signals', 'traded']).where('version', '=', 'fam@2').executeTakeFirstOrThrow();
+        expect([Number(counts.signals), Number(counts.traded)]).toEqual([2, 1]);
+        expect(await db.selectFrom('model_families').select(['family', 'champion']).execute()).toEqual([{ family: 'fam', champion: 'fam@2' }]);
+        expect(await db.selectFrom('models').select('version').execute()).toEqual([]);
+      });
+    });
+
     it('a params change its worker refused is undone, and the refusal shown until the next accepted change', async () => {
       await withProjector(async (p, db) => {
         const f = eventFactory(7);
