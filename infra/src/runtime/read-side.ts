@@ -71,7 +71,10 @@ export async function startReadSide(
     ? { bus: infra.bus as unknown as RawTopics, onError: (e: unknown) => log.error({ err: e, worker: 'projector' }, 'storing a dead letter failed; retrying') }
     : null;
   // POST /models/train: each run in a child process; bars read from and versions appended to this system's store.
-  const training = parts.api ? trainingJobsFor(config, commandStore, clock, uuidv7Ids, apiLog.child({ component: 'training' })) : null;
+  const venues = createReadModels(db, infra.store);
+  const training = parts.api
+    ? trainingJobsFor(config, commandStore, clock, uuidv7Ids, apiLog.child({ component: 'training' }), async (instrument) => (await venues.instruments()).filter((i) => i.instrument === instrument).map((i) => i.venue))
+    : null;
   const books = parts.api ? followBooks(infra.store, infra.metrics, { startingCash: { [config.account]: config.cash }, defaultAccount: config.account }, log) : null;
 
   if (parts.projector && parts.api) {

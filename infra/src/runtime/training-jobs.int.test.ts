@@ -34,7 +34,7 @@ async function open(options: { maxQueued?: number; bars?: number } = {}) {
   const store = new InMemoryEventStore();
   if (options.bars) await store.append('bars-replay.BTC_USDT.5m', recordedBars(options.bars), 'no_stream');
   jobs = childProcessTrainingJobs({
-    store, modelDir: await mkdtemp(join(tmpdir(), 'qts-train-jobs-')), venueOf: () => 'replay', clock, ids: uuidv7Ids, log,
+    store, modelDir: await mkdtemp(join(tmpdir(), 'qts-train-jobs-')), venuesOf: async () => ['replay'], clock, ids: uuidv7Ids, log,
     ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
   });
   return { store, jobs };

@@ -44,8 +44,8 @@ export interface TrainingJobsOptions {
   readonly store: EventStore;
   /** Model artifact directory, the one the ml workers load from. */
   readonly modelDir: string;
-  /** The venue whose bar stream holds an instrument's recorded bars. */
-  readonly venueOf: (instrument: string) => string;
+  /** Venues whose bar streams may hold the instrument's recorded bars, preferred first; the first with bars in range is used. */
+  readonly venuesOf: (instrument: string) => Promise<readonly string[]>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly log: Logger;
@@ -79,7 +79,7 @@ const members = ['lstm', 'transformer', 'xgboost'] as const;
 
 /**
  * @example
- * const training = childProcessTrainingJobs({ store, modelDir, venueOf: () => 'binance', clock, ids: uuidv7Ids, log });
+ * const training = childProcessTrainingJobs({ store, modelDir, venuesOf: async () => ['binance'], clock, ids: uuidv7Ids, log });
  * const { jobId } = await training.submit({ model: 'lstm', instrument: 'BTC/USDT', timeframe: '1h', epochs: 5 }, 'alice');
  * (await training.get(jobId))?.epoch; // 3 of 5 while it trains
  */
@@ -140,7 +140,7 @@ export function childProcessTrainingJobs(o: TrainingJobsOptions): TrainingJobs {
     const r = job.request;
     const dir = await mkdtemp(join(tmpdir(), 'qts-train-job-'));
     try {
-      const bars = await readBars(o.store, o.venueOf(r.instrument), r);
+      const bars = await readBars(o.store, await o.venuesOf(r.instrument), r);
       if ('error' in bars) return bars;
       await writeFile(join(dir, 'bars.csv'), bars.csv);
       if (closed) return { error: 'the API stopped before the job ran' };
@@ -208,24 +208,24 @@ async function openRegistry(o: TrainingJobsOptions): Promise<ModelRegistry> {
   return new Registry({ store: o.store, storage: new FileModelStorage(o.modelDir), ids: o.ids, now: () => o.clock.now() });
 }
 
-/** The instrument's recorded bars in [from, to) as CSV for `qts train --data`; duplicates and out-of-order bars are dropped. */
-async function readBars(store: EventStore, venue: string, r: Runnable): Promise<{ csv: string } | { error: string }> {
-  const stream = catalog.BarClosed.stream({ venue, instrument: r.instrument, timeframe: r.timeframe } as BarClosed);
-  const rows = ['time,open,high,low,close,volume'];
-  let last = -Infinity;
-  for await (const stored of store.readStream(stream)) {
-    if (stored.event.type !== 'BarClosed') continue;
-    const b = stored.event.data as BarClosed;
-    if (b.openTime <= last || (r.from !== undefined && b.openTime < r.from)) continue;
-    if (r.to !== undefined && b.openTime >= r.to) break;
-    last = b.openTime;
-    rows.push(`${b.openTime},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
+/** The instrument's recorded bars in [from, to) of the first venue that has any, as CSV for `qts train --data`; duplicates and out-of-order bars are dropped. */
+async function readBars(store: EventStore, venues: readonly string[], r: Runnable): Promise<{ csv: string } | { error: string }> {
+  const streams = venues.map((venue) => catalog.BarClosed.stream({ venue, instrument: r.instrument, timeframe: r.timeframe } as BarClosed));
+  for (const stream of streams) {
+    const rows = ['time,open,high,low,close,volume'];
+    let last = -Infinity;
+    for await (const stored of store.readStream(stream)) {
+      if (stored.event.type !== 'BarClosed') continue;
+      const b = stored.event.data as BarClosed;
+      if (b.openTime <= last || (r.from !== undefined && b.openTime < r.from)) continue;
+      if (r.to !== undefined && b.openTime >= r.to) break;
+      last = b.openTime;
+      rows.push(`${b.openTime},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
+    }
+    if (rows.length > 1) return { csv: `${rows.join('\n')}\n` };
   }
-  if (rows.length === 1) {
-    const range = r.from !== undefined || r.to !== undefined ? ` between ${r.from === undefined ? 'the start' : new Date(r.from).toISOString()} and ${r.to === undefined ? 'now' : new Date(r.to).toISOString()}` : '';
-    return { error: `no ${r.timeframe} bars of ${r.instrument} in the event store${range} (stream ${stream})` };
-  }
-  return { csv: `${rows.join('\n')}\n` };
+  const range = r.from !== undefined || r.to !== undefined ? ` between ${r.from === undefined ? 'the start' : new Date(r.from).toISOString()} and ${r.to === undefined ? 'now' : new Date(r.to).toISOString()}` : '';
+  return { error: `no ${r.timeframe} bars of ${r.instrument} in the event store${range} (${streams.length === 1 ? 'stream' : 'streams'} ${streams.join(', ')})` };
 }
 
 interface Trained {
@@ -312,12 +312,26 @@ function failureOf(tail: readonly string[], code: number | null, signal: NodeJS.
   return `the training process ${how}${tail.length > 0 ? `: ${tail.slice(-5).join('\n').slice(0, 2000)}` : ''}`;
 }
 
-/** Training jobs over the running system's store and config: the model directory and each instrument's bar venue as the workers use them. */
-export function trainingJobsFor(config: RuntimeConfig, store: EventStore, clock: Clock, ids: IdGenerator, log: Logger): TrainingJobs {
+/**
+ * Training jobs over the running system's store and config: the model directory the workers load from; an
+ * instrument's bars from the venue its feed records, else from any venue the read models know it on
+ * (bars backfilled from an exchange, say).
+ */
+export function trainingJobsFor(
+  config: RuntimeConfig, store: EventStore, clock: Clock, ids: IdGenerator, log: Logger,
+  knownVenues: (instrument: string) => Promise<readonly string[]> = async () => [],
+): TrainingJobs {
   const market = config.market;
+  const fed = (instrument: string): string => (market.kind === 'replay' ? market.files.find((f) => f.instrument === instrument)?.venue ?? 'replay' : market.exchange);
   return childProcessTrainingJobs({
     store, clock, ids, log,
     modelDir: config.modelDir ?? process.env['QTS_MODEL_DIR'] ?? resolve(config.dataDir, 'models'),
-    venueOf: (instrument) => (market.kind === 'replay' ? market.files.find((f) => f.instrument === instrument)?.venue ?? 'replay' : market.exchange),
+    venuesOf: async (instrument) => {
+      const known = await knownVenues(instrument).catch((e: unknown) => {
+        log.warn({ err: e }, 'read models did not answer which venues have bars; trying the feed venue only');
+        return [] as readonly string[];
+      });
+      return [...new Set([fed(instrument), ...known])];
+    },
   });
 }
