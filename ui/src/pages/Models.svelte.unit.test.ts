@@ -112,6 +112,18 @@ describe('Models page', () => {
     expect(text('[data-testid=version-details]')).toContain('{"window":8,"rounds":50}');
   });
 
+  it('shows the newest ten versions and the champion of a long family, and the rest on request', async () => {
+    const versions = Array.from({ length: 14 }, (_, k) => version(14 - k, 14 - k === 2 ? 'champion' : 'challenger', { accuracy: 0.5 }));
+    serve({ ...readRoutes, 'GET /models': ok([{ ...family, versions }]) });
+    open();
+    await expect.poll(() => qa('tr[data-version]').length).toBe(11);
+    expect(qa('tr[data-version]').at(-1)!.dataset.version).toBe('xgb-btcusdt-5m@2');
+    expect(text('[data-testid=more-versions]')).toBe('More (3)');
+    click(q('[data-testid=more-versions]'));
+    expect(qa('tr[data-version]').map((r) => r.dataset.version)).toEqual(versions.map((v) => v.version));
+    expect(q('[data-testid=more-versions]')).toBeNull();
+  });
+
   it('shows each experiment with its decision and p-value, and per variant share, signals, traded and stats', async () => {
     serve(readRoutes);
     open();
