@@ -23,9 +23,16 @@ export class ModelsView {
 
   experimentsOf(family: string): ExperimentView[] { return this.#experiments.filter((e) => e.family === family); }
 
-  /** Reloads both lists; one failing does not hide the other. */
+  #asked = 0;
+  #shown = 0;
+
+  /** Reloads both lists; one failing does not hide the other; an answer older than one already shown is dropped. */
   async refresh(): Promise<void> {
+    const ask = ++this.#asked;
     const [families, experiments] = await Promise.allSettled([listModelFamilies(), listExperiments()]);
+    // The timer's reload may answer after the one that followed a promote: never show the older state.
+    if (ask < this.#shown) return;
+    this.#shown = ask;
     if (families.status === 'fulfilled') { this.#families = families.value; this.#error = null; } else this.#error = asError(families.reason);
     if (experiments.status === 'fulfilled') { this.#experiments = experiments.value; this.#experimentsError = null; } else this.#experimentsError = asError(experiments.reason);
     this.#loaded = true;

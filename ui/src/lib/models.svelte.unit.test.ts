@@ -70,4 +70,18 @@ describe('ModelsView', () => {
     expect(view.experimentsError?.message).toBe('read model unavailable');
     expect(view.experiments).toEqual([]);
   });
+
+  it('drops an answer that arrives after a newer one (a timer reload overtaken by the reload after a promote)', async () => {
+    const pending: ((r: Response) => void)[] = [];
+    vi.stubGlobal('fetch', vi.fn((url: string) => (url.startsWith('/api/v1/experiments') ? Promise.resolve(json(200, [])) : new Promise<Response>((r) => pending.push(r)))));
+    const view = new ModelsView();
+    const older = view.refresh();
+    const newer = view.refresh();
+    const family = (champion: string) => [{ family: 'f', instrument: 'BTC/USDT', timeframe: '5m', champion, versions: [] }];
+    pending[1]!(json(200, family('f@2')));
+    await newer;
+    pending[0]!(json(200, family('f@1')));
+    await older;
+    expect(view.families[0]!.champion).toBe('f@2');
+  });
 });
