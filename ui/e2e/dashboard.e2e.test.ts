@@ -197,7 +197,8 @@ describe('dashboard', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('trains an LSTM from the Models page (a bad field refused first) with a progress bar over epochs and loss, then promotes and retires the new version with a reason', { timeout: 180_000 }, async () => {
+  it('trains an LSTM from the Models page (a bad field refused first) with a progress bar over epochs and loss, then promotes and retires the new version with a reason', { timeout: 330_000 }, async () => {
+    // The limit covers both waits below (replay up to 120 s, training up to 150 s) on a loaded machine.
     // An LSTM with a 32-bar window needs 244 bars: wait for the whole replay (400) to be recorded.
     await eventually(async () => {
       const instruments = await api<{ instrument: string; lastTs: number | null }[]>('/instruments');
