@@ -93,7 +93,7 @@ describe('POST /api/v1/models/train', () => {
       seen.add(r.body['status']);
       expect(r.body['status']).toBe('succeeded');
       return r.body;
-    }, { timeoutMs: 60_000, intervalMs: 100 });
+    }, { timeoutMs: 150_000, intervalMs: 100 });
     // The API answered while the job ran: its status was seen before it finished.
     expect(seen.has('queued') || seen.has('running')).toBe(true);
     expect(job).toMatchObject({
@@ -114,7 +114,7 @@ describe('POST /api/v1/models/train', () => {
     expect(events[1]!.data).toMatchObject({ version: 'lstm-btcusdt-5m@1' });
     // The registry's read model shows it as the family's champion.
     await eventually(async () => expect((await get(embedded, '/models/lstm-btcusdt-5m')).body).toMatchObject({ champion: 'lstm-btcusdt-5m@1' }), { timeoutMs: 15_000 });
-  }, 90_000);
+  }, 200_000);
 
   it('a job with too little history fails with the reason while the API keeps serving (the api worker path, bars of a backfilled venue); bad requests are 400 naming the field', async () => {
     await eventually(async () => expect((await get(apiOnly, '/instruments')).body).toContainEqual(expect.objectContaining({ venue: 'binance', instrument: 'BTC/USDT' })), { timeoutMs: 15_000 });
@@ -125,7 +125,7 @@ describe('POST /api/v1/models/train', () => {
       const r = await get(apiOnly, `/models/train/${jobId}`);
       expect(r.body['status']).toBe('failed');
       return r.body;
-    }, { timeoutMs: 45_000, intervalMs: 100 });
+    }, { timeoutMs: 90_000, intervalMs: 100 });
     expect(job).toMatchObject({ version: null, metrics: null, epoch: null, loss: null, finishedAt: expect.any(Number) as number });
     // 100 of the binance stream's 300 bars are after `from`: the replay feed has no 1h bars at all.
     expect(job['error']).toMatch(/^too little history: 100 bars/);
@@ -143,5 +143,5 @@ describe('POST /api/v1/models/train', () => {
       expect(error.kind).toBe('ValidationError');
       expect(error.issues.map((i) => i.path)).toContain(field);
     }
-  }, 60_000);
+  }, 150_000);
 });
