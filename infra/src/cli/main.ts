@@ -10,6 +10,7 @@ import { registerReplay } from './replay.ts';
 import { registerWorker } from './worker.ts';
 import { registerBackfill } from './backfill.ts';
 import { registerTrain } from './train.ts';
+import { registerModels } from './models.ts';
 
 /** Every qts command on a fresh program; the deployment test parses docker-compose.yml's commands with it. */
 export function qtsProgram(): Command {
@@ -22,6 +23,7 @@ export function qtsProgram(): Command {
   registerWorker(program);
   registerBackfill(program);
   registerTrain(program);
+  registerModels(program);
   return program;
 }
 

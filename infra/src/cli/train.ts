@@ -4,11 +4,11 @@ import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { featureSpecHash, mlStrategy, parseStrategyParams, QtsError, runBacktest, sliceSeries, ValidationError } from '@qts/core';
 import type { BarSeries, EventStore, ModelKind } from '@qts/core';
-import { PostgresEventStore } from '@qts/adapters';
 import type { TrainProgress, TrainResult } from '@qts/adapters/ml';
 import { Timeframe, uuidv7Ids } from '@qts/schemas';
 import { loadBars } from '../backtest/load.ts';
-import { eventStoreSchema, loadConfig } from '../runtime/config.ts';
+import { loadConfig } from '../runtime/config.ts';
+import { commandStore } from './models.ts';
 
 interface TrainFlags {
   model: ModelKind;
@@ -93,7 +93,7 @@ export function registerTrain(program: Command): void {
 }
 
 async function train(flags: TrainFlags): Promise<number> {
-  let store: EventStore | null = null;
+  let opened: { store: EventStore; close(): Promise<void> } | null = null;
   try {
     const tf = flags.timeframe === undefined ? undefined : Timeframe.safeParse(flags.timeframe);
     if (tf && !tf.success) throw new ValidationError(`--timeframe must be one of ${Timeframe.options.join(', ')}`, [{ path: 'timeframe', message: 'unknown' }]);
@@ -126,13 +126,10 @@ async function train(flags: TrainFlags): Promise<number> {
     let version: string | null = null;
     if (flags.register) {
       const { config } = loadConfig();
-      if (config.eventStore.kind === 'postgres') store = await PostgresEventStore.openPostgres(config.eventStore.url, { schema: eventStoreSchema(config) });
-      else {
-        await mkdir(resolve(config.dataDir, 'pglite'), { recursive: true });
-        store = await PostgresEventStore.openPglite(resolve(config.dataDir, 'pglite'));
-      }
+      // On Kafka the registry's events are also published: a running `qts worker ml` swaps to a promoted version at once.
+      opened = await commandStore(config);
       const registry = new ModelRegistry({
-        store, storage: new FileModelStorage(flags.modelDir ?? process.env['QTS_MODEL_DIR'] ?? resolve(config.dataDir, 'models')), ids: uuidv7Ids, now: () => Date.now(),
+        store: opened.store, storage: new FileModelStorage(flags.modelDir ?? process.env['QTS_MODEL_DIR'] ?? resolve(config.dataDir, 'models')), ids: uuidv7Ids, now: () => Date.now(),
       });
       version = await registry.register({
         model: result.model, instrument: series.instrument, timeframe: series.timeframe, metrics,
@@ -167,7 +164,7 @@ async function train(flags: TrainFlags): Promise<number> {
     }
     throw e;
   } finally {
-    await store?.close();
+    await opened?.close();
   }
 }
 
