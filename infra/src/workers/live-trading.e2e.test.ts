@@ -1,4 +1,4 @@
-// The whole system trading live through ccxt: the stand-in's candles -> ingest -> strategy -> live executor -> the stand-in's orders, across a restart.
+// The whole system trading live through ccxt over Kafka: the stand-in's candles -> ingest -> strategy -> live executor -> the stand-in's orders, across a restart.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { loadConfig } from '../runtime/config.ts';
 import { openInfrastructure, startWorkers, systemClock, type Infrastructure, type RunningSystem } from '../runtime/compose.ts';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://qts:qts@127.0.0.1:55432/qts';
+const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
 const API_KEY = 'planted-e2e-key-0c2e4a6b8d1f3a5c7e9b0d2f4a6c8e1b';
 const SECRET = 'planted-e2e-secret-7a9c1e3b5d7f9a2c4e6b8d0f1a3c5e7d';
 const namespace = `live_e2e_${Date.now().toString(36)}`;
@@ -35,6 +36,8 @@ function config() {
   writeFileSync(secretFile, `${SECRET}\n`);
   writeFileSync(join(dir, 'qts.config.json'), JSON.stringify({
     namespace, account: 'live', cash: 10_000, dataDir,
+    // The deployment's shape: workers over a real Kafka broker (topics under this run's namespace) and Postgres.
+    bus: { kind: 'kafka', brokers: KAFKA_BROKERS.split(','), sessionTimeoutMs: 6_000 },
     eventStore: { kind: 'postgres', url: PG_URL },
     market: { kind: 'ccxt', exchange: 'binance', symbols: ['BTC/USDT'], timeframe: '1m', baseUrl: standin.url, warmupBars: 200 },
     venue: { kind: 'ccxt', exchange: 'binance', baseUrl: standin.url, maxSignalAgeMs: 4 * 3_600_000 },
