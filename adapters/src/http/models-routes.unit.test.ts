@@ -46,7 +46,7 @@ describe('POST /models/train and GET /models/train/:jobId', () => {
     });
     const r = await post(server.url, '/models/train', { model: 'lstm', instrument: 'BTC/USDT', timeframe: '1h', epochs: 3 });
     expect(r).toEqual({ status: 202, json: { jobId: 'train-1' } });
-    expect(jobs.submitted).toEqual([{ request: { model: 'lstm', instrument: 'BTC/USDT', timeframe: '1h', epochs: 3, horizon: 4, seed: 1, promote: false }, by: 'api' }]);
+    expect(jobs.submitted).toEqual([{ request: { model: 'lstm', instrument: 'BTC/USDT', timeframe: '1h', epochs: 3, horizon: 4, window: 32, batchSize: 64, seed: 1, promote: false }, by: 'api' }]);
     const view = await fetch(`${server.url}/api/v1/models/train/train-1`);
     expect(await view.json()).toMatchObject({ jobId: 'train-1', status: 'queued', model: 'lstm', epochs: 3 });
     expect((await fetch(`${server.url}/api/v1/models/train/train-9`)).status).toBe(404);

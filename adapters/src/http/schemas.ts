@@ -186,6 +186,9 @@ export const TrainBody = z.object({
   /** Bars ahead the label looks. */
   horizon: z.number().int().min(1).max(500).default(4),
   epochs: z.number().int().min(1).max(1000).default(10),
+  /** Bars per model input window (as `qts train --window`): a shorter one needs less recorded history. */
+  window: z.number().int().min(1).max(512).default(32),
+  batchSize: z.number().int().min(1).max(65536).default(64),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
   /** Promote the new version to champion when training succeeds. */
   promote: z.boolean().default(false),

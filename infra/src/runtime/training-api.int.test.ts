@@ -83,7 +83,7 @@ async function modelEvents(family: string): Promise<DomainEvent[]> {
 
 describe('POST /api/v1/models/train', () => {
   it('trains an LSTM on the recorded bars in a child process, shows its epochs and loss, registers and promotes the version', async () => {
-    const res = await post(embedded, '/models/train', { model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epochs: 2, seed: 3, promote: true });
+    const res = await post(embedded, '/models/train', { model: 'lstm', instrument: 'BTC/USDT', timeframe: '5m', epochs: 2, window: 16, batchSize: 32, seed: 3, promote: true });
     expect(res.status).toBe(202);
     const { jobId } = await res.json() as { jobId: string };
     const seen = new Set<unknown>();
@@ -108,7 +108,7 @@ describe('POST /api/v1/models/train', () => {
     expect(events.map((e) => e.type)).toEqual(['ModelTrained', 'ModelPromoted']);
     const trained = events[0]!.data as { version: string; metrics: unknown; dataRange: { bars: number }; seed: number; artifact: string; artifactHash: string; params: Record<string, unknown> };
     expect(trained).toMatchObject({ version: 'lstm-btcusdt-5m@1', metrics, seed: 3, dataRange: { bars: BARS } });
-    expect(trained.params['epochs']).toBe(2);
+    expect(trained.params).toMatchObject({ epochs: 2, window: 16, batchSize: 32 });
     const bytes = readFileSync(join(config.dataDir, 'models', trained.artifact));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(trained.artifactHash);
     expect(events[1]!.data).toMatchObject({ version: 'lstm-btcusdt-5m@1' });

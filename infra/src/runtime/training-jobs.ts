@@ -21,6 +21,8 @@ export interface TrainInput {
   readonly to?: number | undefined;
   readonly horizon?: number | undefined;
   readonly epochs?: number | undefined;
+  readonly window?: number | undefined;
+  readonly batchSize?: number | undefined;
   readonly seed?: number | undefined;
   readonly promote?: boolean | undefined;
 }
@@ -34,6 +36,8 @@ const Runnable = z.object({
   to: z.number().int().positive().optional(),
   horizon: z.number().int().min(1).max(500).default(4),
   epochs: z.number().int().min(1).max(1000).default(10),
+  window: z.number().int().min(1).max(512).default(32),
+  batchSize: z.number().int().min(1).max(65536).default(64),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
   promote: z.boolean().default(false),
 }).refine((r) => r.from === undefined || r.to === undefined || r.from < r.to, { path: ['to'], message: 'must be after from' });
@@ -238,7 +242,7 @@ function trainInChild(job: Job, dir: string, started: (c: ChildProcess) => void,
   const r = job.request;
   const args = [
     '--import', 'tsx', cli, 'train', '--model', r.model, '--data', join(dir, 'bars.csv'), '--instrument', r.instrument, '--timeframe', r.timeframe,
-    '--horizon', String(r.horizon), '--epochs', String(r.epochs), '--seed', String(r.seed),
+    '--horizon', String(r.horizon), '--epochs', String(r.epochs), '--window', String(r.window), '--batch-size', String(r.batchSize), '--seed', String(r.seed),
     '--no-register', '--json', '--progress', 'json', '--export', join(dir, 'artifact.json'),
   ];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, QTS_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
