@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ValidationError, type Clock, type EventStore } from '@qts/core';
-import { Conflict, type ModelTrainingJobs, type TrainJobView } from '@qts/adapters';
+import { apiSchemas, Conflict, type ModelTrainingJobs, type TrainJobView } from '@qts/adapters';
 import type { ModelRegistry } from '@qts/adapters/ml';
-import { catalog, Instrument, Timeframe, type BarClosed, type IdGenerator } from '@qts/schemas';
+import { catalog, type BarClosed, type IdGenerator } from '@qts/schemas';
 import type { RuntimeConfig } from './config.ts';
 import type { Logger } from './log.ts';
 
@@ -27,20 +27,8 @@ export interface TrainInput {
   readonly promote?: boolean | undefined;
 }
 
-/** What a job can run: the contract's ranges, and a timeframe of bars (not ticks). */
-const Runnable = z.object({
-  model: z.enum(['lstm', 'transformer', 'xgboost', 'ensemble']),
-  instrument: Instrument,
-  timeframe: Timeframe.exclude(['tick']),
-  from: z.number().int().nonnegative().optional(),
-  to: z.number().int().positive().optional(),
-  horizon: z.number().int().min(1).max(500).default(4),
-  epochs: z.number().int().min(1).max(1000).default(10),
-  window: z.number().int().min(1).max(512).default(32),
-  batchSize: z.number().int().min(1).max(65536).default(64),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-  promote: z.boolean().default(false),
-}).refine((r) => r.from === undefined || r.to === undefined || r.from < r.to, { path: ['to'], message: 'must be after from' });
+/** What a job can run: the API's TrainRequest schema, checked again here for callers that are not the API. */
+const Runnable = apiSchemas.TrainBody;
 type Runnable = z.infer<typeof Runnable>;
 
 export interface TrainingJobsOptions {
